@@ -1,0 +1,110 @@
+// ChartDocument: one patient's chart as a CRDT.
+//
+// apply() is deterministic, commutative for concurrent ops and idempotent:
+// replicas that applied the same set of ops, in any order and with any
+// duplicates, hold identical state (canonicalState() bytes are equal).
+//
+// Causal gaps: an op whose dependencies (dependenciesOf) have not all arrived
+// is held, not lost, and applied as soon as they are. An op that breaks a
+// clinical rule (editing a signed note, a status going backwards, a field of
+// the wrong type, ...) is rejected with a clear message; it is remembered as
+// rejected so that a duplicate stays a no-op and ops that depend on it are
+// rejected too. Every rule depends only on the op and the ops it names, so
+// every replica rejects the same ops.
+//
+// Thread-safety: none; one owner at a time.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "charta/crdt/chart_state.h"
+#include "charta/crdt/conflict.h"
+#include "charta/crdt/op.h"
+#include "charta/crdt/status.h"
+#include "charta/crdt/version_vector.h"
+
+namespace charta::crdt {
+
+enum class ApplyOutcome : std::uint8_t {
+  kApplied,    // applied now (and possibly released held ops)
+  kDuplicate,  // already applied, rejected or held: nothing changed
+  kHeld,       // waiting for dependencies
+};
+
+class ChartDocument {
+ public:
+  explicit ChartDocument(std::string patientId);
+
+  const std::string& patientId() const { return m_patientId; }
+
+  // Applies (or holds) one op. Returns kRejected when the op breaks a rule
+  // (the op is then remembered as rejected), kInvalidArgument when it belongs
+  // to another patient (nothing remembered).
+  Result<ApplyOutcome> apply(const Op& op);
+
+  // True when the op was applied (not held, not rejected).
+  bool hasApplied(const OpId& id) const { return m_applied.contains(id); }
+  // True when the op was applied, rejected or is held.
+  bool knows(const OpId& id) const;
+  std::size_t appliedCount() const { return m_applied.size(); }
+  std::size_t heldCount() const { return m_held.size(); }
+  // Ops rejected so far, with the reason.
+  const std::map<OpId, std::string>& rejected() const { return m_rejected; }
+  // Ops that held ops wait for and that this document has never seen (the
+  // ones to fetch), sorted.
+  std::vector<OpId> missingDependencies() const;
+  // Highest applied sequence per replica (a summary; see version_vector.h).
+  const VersionVector& seen() const { return m_seen; }
+  // The latest HLC of any applied op (for a replica's clock after a merge).
+  const Hlc& latestHlc() const { return m_latestHlc; }
+
+  // Demographics: the register of a field (an empty one when never written).
+  const Register& demographic(FieldId field) const;
+  const std::map<FieldId, Register>& demographics() const { return m_demographics; }
+  // Entries of a collection, by id. REQUIRES: isEntryCollection(c).
+  const std::map<OpId, Entry>& entries(Collection c) const;
+  const Entry* findEntry(const OpId& id) const;
+  const std::map<OpId, Observation>& observations() const { return m_observations; }
+  const std::map<OpId, Note>& notes() const { return m_notes; }
+  // The register a FieldRef names, or nullptr when its entry does not exist.
+  const Register* findRegister(const FieldRef& ref) const;
+
+  // Open conflicts, in path order: every field whose heads disagree, and every
+  // note whose draft has competing versions.
+  std::vector<Conflict> conflicts() const;
+
+  // Deterministic bytes of the whole state (applied and rejected op ids,
+  // every register head, entry, observation, note; held ops excluded).
+  std::string canonicalState() const;
+  // A 64-bit hash of canonicalState().
+  std::uint64_t stateHash() const;
+
+ private:
+  // Apply or reject an op whose dependencies are all applied or rejected,
+  // then settle the held ops that were waiting for it.
+  Status settle(const Op& op, const std::vector<OpId>& deps);
+  Status settleOne(const Op& op, const std::vector<OpId>& deps);
+  Status validate(const Op& op) const;
+  void applyValid(const Op& op);
+  Register& registerFor(const FieldRef& ref);
+
+  std::string m_patientId;
+  std::map<FieldId, Register> m_demographics;
+  std::map<OpId, Entry> m_entries[kCollectionCount];
+  std::unordered_map<OpId, Collection> m_entryIndex;
+  std::map<OpId, Observation> m_observations;
+  std::map<OpId, Note> m_notes;
+  std::unordered_set<OpId> m_applied;
+  std::map<OpId, std::string> m_rejected;
+  std::unordered_map<OpId, Op> m_held;
+  std::unordered_map<OpId, std::vector<OpId>> m_waiters;  // missing dep -> held ops
+  VersionVector m_seen;
+  Hlc m_latestHlc;
+};
+
+}  // namespace charta::crdt
