@@ -33,37 +33,10 @@ std::string_view opKindName(OpKind kind) {
 }
 
 std::vector<OpId> dependenciesOf(const Op& op) {
-  std::vector<OpId> deps = op.context;
-  auto add = [&deps](const OpId& id) {
+  std::vector<OpId> deps;
+  forEachReference(op, [&deps](const OpId& id) {
     if (!id.isNull()) deps.push_back(id);
-  };
-  auto addAll = [&](const std::vector<OpId>& ids) {
-    for (const OpId& id : ids) add(id);
-  };
-  std::visit(Overloaded{
-                 [&](const AddEntry& b) { add(b.visit); },
-                 [&](const WriteField& b) {
-                   add(b.target.entry);
-                   addAll(b.preds);
-                 },
-                 [&](const AppendObservation& b) { add(b.visit); },
-                 [&](const MarkObservationError& b) { add(b.target); },
-                 [&](const StartNote& b) { add(b.visit); },
-                 [&](const EditNote& b) {
-                   add(b.note);
-                   addAll(b.preds);
-                 },
-                 [&](const SignNote& b) {
-                   add(b.note);
-                   addAll(b.preds);
-                 },
-                 [&](const AddAddendum& b) {
-                   add(b.note);
-                   addAll(b.preds);
-                 },
-             },
-             op.body);
-  std::erase_if(deps, [](const OpId& id) { return id.isNull(); });
+  });
   std::sort(deps.begin(), deps.end());
   deps.erase(std::unique(deps.begin(), deps.end()), deps.end());
   return deps;

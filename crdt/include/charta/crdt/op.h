@@ -152,10 +152,6 @@ struct Op {
   friend bool operator==(const Op&, const Op&) = default;
 };
 
-// Every op id this op needs before it can apply: the body's references (entry,
-// note, visit, preds, target) and the extra context, sorted, without duplicates.
-std::vector<OpId> dependenciesOf(const Op& op);
-
 // Helper for std::visit over OpBody.
 template <class... Ts>
 struct Overloaded : Ts... {
@@ -163,5 +159,43 @@ struct Overloaded : Ts... {
 };
 template <class... Ts>
 Overloaded(Ts...) -> Overloaded<Ts...>;
+
+// Calls f(const OpId&) on every op id the op refers to (not its own id): the
+// extra context, then the body's entry, note, visit, target and preds. Null
+// ids are passed too (an unset visit, a demographics target's entry).
+template <typename F>
+void forEachReference(const Op& op, F&& f) {
+  for (const OpId& id : op.context) f(id);
+  auto all = [&f](const std::vector<OpId>& ids) {
+    for (const OpId& id : ids) f(id);
+  };
+  std::visit(Overloaded{
+                 [&](const AddEntry& b) { f(b.visit); },
+                 [&](const WriteField& b) {
+                   f(b.target.entry);
+                   all(b.preds);
+                 },
+                 [&](const AppendObservation& b) { f(b.visit); },
+                 [&](const MarkObservationError& b) { f(b.target); },
+                 [&](const StartNote& b) { f(b.visit); },
+                 [&](const EditNote& b) {
+                   f(b.note);
+                   all(b.preds);
+                 },
+                 [&](const SignNote& b) {
+                   f(b.note);
+                   all(b.preds);
+                 },
+                 [&](const AddAddendum& b) {
+                   f(b.note);
+                   all(b.preds);
+                 },
+             },
+             op.body);
+}
+
+// Every op id this op needs before it can apply (forEachReference without the
+// null ids), sorted, without duplicates.
+std::vector<OpId> dependenciesOf(const Op& op);
 
 }  // namespace charta::crdt
