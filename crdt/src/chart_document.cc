@@ -42,29 +42,36 @@ Result<ApplyOutcome> ChartDocument::apply(const Op& op) {
   if (op.id.replica.isNull() || op.id.seq == 0) return Status::invalidArgument("op has a null id");
   if (knows(op.id)) return ApplyOutcome::kDuplicate;
 
-  std::vector<OpId> deps = dependenciesOf(op);
-  std::vector<OpId> missing;
-  for (const OpId& dep : deps) {
-    if (dep.replica == op.id.replica && dep.seq >= op.id.seq) {
-      // An op can only build on earlier ops of its own device; anything else
-      // is a cycle that would be held forever.
-      m_rejected.emplace(op.id, "op " + toString(op.id) + " depends on itself or a later op of its device");
-      return Status::rejected(m_rejected.at(op.id));
-    }
-    if (!m_applied.contains(dep) && !m_rejected.contains(dep)) missing.push_back(dep);
+  // Scan the references without allocating: nearly every op arrives after
+  // its dependencies.
+  bool selfReference = false;
+  bool complete = true;
+  forEachReference(op, [&](const OpId& dep) {
+    if (dep.isNull()) return;
+    // An op can only build on earlier ops of its own device; anything else is
+    // a cycle that would be held forever.
+    if (dep.replica == op.id.replica && dep.seq >= op.id.seq) selfReference = true;
+    if (!isSettled(dep)) complete = false;
+  });
+  if (selfReference) {
+    m_rejected.emplace(op.id, "op " + toString(op.id) + " depends on itself or a later op of its device");
+    return Status::rejected(m_rejected.at(op.id));
   }
-  if (!missing.empty()) {
-    for (const OpId& dep : missing) m_waiters[dep].push_back(op.id);
+  if (!complete) {
+    for (const OpId& dep : dependenciesOf(op)) {
+      if (!isSettled(dep)) m_waiters[dep].push_back(op.id);
+    }
     m_held.emplace(op.id, op);
     return ApplyOutcome::kHeld;
   }
-  Status s = settle(op, deps);
+  Status s = settle(op);
   if (!s.isOk()) return s;
   return ApplyOutcome::kApplied;
 }
 
-Status ChartDocument::settle(const Op& op, const std::vector<OpId>& deps) {
-  Status result = settleOne(op, deps);
+Status ChartDocument::settle(const Op& op) {
+  Status result = settleOne(op);
+  if (m_waiters.empty()) return result;  // nothing is held: the common case
   // Settle every held op that now has all its dependencies (iteratively: a
   // long chain of held ops must not recurse).
   std::vector<OpId> ready{op.id};
@@ -78,26 +85,30 @@ Status ChartDocument::settle(const Op& op, const std::vector<OpId>& deps) {
     for (const OpId& id : candidates) {
       auto held = m_held.find(id);
       if (held == m_held.end()) continue;
-      std::vector<OpId> heldDeps = dependenciesOf(held->second);
-      const bool allKnown = std::all_of(heldDeps.begin(), heldDeps.end(), [this](const OpId& d) {
-        return m_applied.contains(d) || m_rejected.contains(d);
+      bool allSettled = true;
+      forEachReference(held->second, [&](const OpId& d) {
+        if (!d.isNull() && !isSettled(d)) allSettled = false;
       });
-      if (!allKnown) continue;  // still registered under another missing dependency
+      if (!allSettled) continue;  // still registered under another missing dependency
       Op next = std::move(held->second);
       m_held.erase(held);
-      settleOne(next, heldDeps);
+      settleOne(next);
       ready.push_back(next.id);
     }
   }
   return result;
 }
 
-Status ChartDocument::settleOne(const Op& op, const std::vector<OpId>& deps) {
-  for (const OpId& dep : deps) {
-    if (m_rejected.contains(dep)) {
-      m_rejected.emplace(op.id, "op " + toString(op.id) + " depends on rejected op " + toString(dep));
-      return Status::rejected(m_rejected.at(op.id));
-    }
+Status ChartDocument::settleOne(const Op& op) {
+  // The first rejected dependency in id order names the reason, so every
+  // replica records the same text.
+  OpId rejectedDep;
+  forEachReference(op, [&](const OpId& dep) {
+    if (!dep.isNull() && m_rejected.contains(dep) && (rejectedDep.isNull() || dep < rejectedDep)) rejectedDep = dep;
+  });
+  if (!rejectedDep.isNull()) {
+    m_rejected.emplace(op.id, "op " + toString(op.id) + " depends on rejected op " + toString(rejectedDep));
+    return Status::rejected(m_rejected.at(op.id));
   }
   Status s = validate(op);
   if (!s.isOk()) {

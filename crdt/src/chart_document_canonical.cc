@@ -55,7 +55,9 @@ std::string ChartDocument::canonicalState() const {
   std::string out;
   putBytes(out, m_patientId);
 
-  std::vector<OpId> applied(m_applied.begin(), m_applied.end());
+  std::vector<OpId> applied;
+  applied.reserve(m_applied.size());
+  m_applied.forEach([&applied](const OpId& id) { applied.push_back(id); });
   std::sort(applied.begin(), applied.end());
   putVarint(out, applied.size());
   for (const OpId& id : applied) putId(out, id);

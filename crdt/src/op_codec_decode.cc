@@ -444,8 +444,9 @@ Result<std::vector<Op>> decodeBatch(std::string_view bytes) {
   std::uint64_t count = 0;
   if (!dec.readHeader(bytes, count)) return dec.status();
   std::vector<Op> ops;
-  // Grow with what actually decodes rather than trusting the declared count.
-  ops.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(count, 1024)));
+  // The header check bounds count by the input size; a further cap keeps a
+  // hostile count from reserving much more than real batches need.
+  ops.reserve(static_cast<std::size_t>(std::min<std::uint64_t>(count, 1u << 16)));
   for (std::uint64_t i = 0; i < count; ++i) {
     dec.setOpIndex(i);
     Op op;

@@ -19,12 +19,12 @@
 #include <map>
 #include <string>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "charta/crdt/chart_state.h"
 #include "charta/crdt/conflict.h"
 #include "charta/crdt/op.h"
+#include "charta/crdt/op_id_set.h"
 #include "charta/crdt/status.h"
 #include "charta/crdt/version_vector.h"
 
@@ -87,8 +87,9 @@ class ChartDocument {
  private:
   // Apply or reject an op whose dependencies are all applied or rejected,
   // then settle the held ops that were waiting for it.
-  Status settle(const Op& op, const std::vector<OpId>& deps);
-  Status settleOne(const Op& op, const std::vector<OpId>& deps);
+  Status settle(const Op& op);
+  Status settleOne(const Op& op);
+  bool isSettled(const OpId& id) const { return m_applied.contains(id) || m_rejected.contains(id); }
   Status validate(const Op& op) const;
   void applyValid(const Op& op);
   Register& registerFor(const FieldRef& ref);
@@ -99,7 +100,7 @@ class ChartDocument {
   std::unordered_map<OpId, Collection> m_entryIndex;
   std::map<OpId, Observation> m_observations;
   std::map<OpId, Note> m_notes;
-  std::unordered_set<OpId> m_applied;
+  OpIdSet m_applied;
   std::map<OpId, std::string> m_rejected;
   std::unordered_map<OpId, Op> m_held;
   std::unordered_map<OpId, std::vector<OpId>> m_waiters;  // missing dep -> held ops
