@@ -14,14 +14,16 @@
 #include <string>
 #include <vector>
 
+#include "support/codec_bytes.h"
+
 using namespace charta::crdt;
+using namespace charta::testing;
 
 namespace {
 
 constexpr std::uint64_t kMax64 = std::numeric_limits<std::uint64_t>::max();
 constexpr std::uint64_t kWall = 1700000000000ull;  // 2023-11-14
 
-OpId id(std::uint64_t replica, std::uint64_t seq) { return OpId{ReplicaId{replica}, seq}; }
 
 Op makeOp(OpId opId, Hlc hlc, OpBody body, std::string author = "u1", std::string patient = "p1") {
   Op op;
@@ -33,55 +35,9 @@ Op makeOp(OpId opId, Hlc hlc, OpBody body, std::string author = "u1", std::strin
   return op;
 }
 
-std::string bytes(std::initializer_list<int> list) {
-  std::string s;
-  for (int b : list) s.push_back(static_cast<char>(b));
-  return s;
-}
 
-void putVarint(std::string& out, std::uint64_t v) {
-  while (v >= 0x80) {
-    out.push_back(static_cast<char>((v & 0x7F) | 0x80));
-    v >>= 7;
-  }
-  out.push_back(static_cast<char>(v));
-}
 
-// Reads a varint the test itself wrote (REQUIRES: well formed).
-std::uint64_t takeVarint(std::string_view& in) {
-  std::uint64_t v = 0;
-  for (unsigned shift = 0;; shift += 7) {
-    const auto b = static_cast<std::uint8_t>(in.front());
-    in.remove_prefix(1);
-    v |= std::uint64_t{b & 0x7Fu} << shift;
-    if ((b & 0x80) == 0) return v;
-  }
-}
 
-// Re-frames an encoding as a newer minor version would write it: `extra`
-// appended to the header and to every op body, lengths adjusted.
-std::string withTrailingFields(std::string_view enc, bool batch, std::string_view extra) {
-  std::string out(1, enc.front());
-  enc.remove_prefix(1);
-  const std::uint64_t headerLen = takeVarint(enc);
-  putVarint(out, headerLen + extra.size());
-  std::string_view header = enc.substr(0, headerLen);
-  out.append(header);
-  out.append(extra);
-  enc.remove_prefix(headerLen);
-  std::uint64_t count = 1;
-  if (batch) count = takeVarint(header);
-  for (std::uint64_t i = 0; i < count; ++i) {
-    out.push_back(enc.front());
-    enc.remove_prefix(1);
-    const std::uint64_t len = takeVarint(enc);
-    putVarint(out, len + extra.size());
-    out.append(enc.substr(0, len));
-    out.append(extra);
-    enc.remove_prefix(len);
-  }
-  return out;
-}
 
 // One op of every kind, with the awkward cases: unicode, empty strings,
 // optional ranges, extreme ids and clocks, context.

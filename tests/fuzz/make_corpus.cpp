@@ -15,14 +15,16 @@
 
 #include "charta/crdt/op_codec.h"
 
+#include "support/codec_bytes.h"
+
 using namespace charta::crdt;
+using namespace charta::testing;
 
 namespace {
 
 constexpr std::uint64_t kMax64 = std::numeric_limits<std::uint64_t>::max();
 constexpr std::uint64_t kWall = 1700000000000ull;
 
-OpId id(std::uint64_t replica, std::uint64_t seq) { return OpId{ReplicaId{replica}, seq}; }
 
 Op makeOp(OpId opId, std::uint64_t wall, OpBody body, std::string author = "nurse.a", std::string patient = "p-1") {
   Op op;
@@ -34,19 +36,7 @@ Op makeOp(OpId opId, std::uint64_t wall, OpBody body, std::string author = "nurs
   return op;
 }
 
-std::string bytes(std::initializer_list<int> list) {
-  std::string s;
-  for (int b : list) s.push_back(static_cast<char>(b));
-  return s;
-}
 
-void putVarint(std::string& out, std::uint64_t v) {
-  while (v >= 0x80) {
-    out.push_back(static_cast<char>((v & 0x7F) | 0x80));
-    v >>= 7;
-  }
-  out.push_back(static_cast<char>(v));
-}
 
 // A single op around a hand-written record: replica 7, author "u", patient "p".
 std::string handOp(std::uint8_t tag, std::string_view payload) {
@@ -95,37 +85,6 @@ std::vector<Op> everyKind() {
   return ops;
 }
 
-// Adds `extra` to the header and to every op body, as a newer minor would.
-std::string withTrailingFields(std::string_view enc, bool batch, std::string_view extra) {
-  auto take = [](std::string_view& in) {
-    std::uint64_t v = 0;
-    for (unsigned shift = 0;; shift += 7) {
-      const auto b = static_cast<std::uint8_t>(in.front());
-      in.remove_prefix(1);
-      v |= std::uint64_t{b & 0x7Fu} << shift;
-      if ((b & 0x80) == 0) return v;
-    }
-  };
-  std::string out(1, enc.front());
-  enc.remove_prefix(1);
-  const std::uint64_t headerLen = take(enc);
-  std::string_view header = enc.substr(0, headerLen);
-  putVarint(out, headerLen + extra.size());
-  out.append(header);
-  out.append(extra);
-  enc.remove_prefix(headerLen);
-  const std::uint64_t count = batch ? take(header) : 1;
-  for (std::uint64_t i = 0; i < count; ++i) {
-    out.push_back(enc.front());
-    enc.remove_prefix(1);
-    const std::uint64_t len = take(enc);
-    putVarint(out, len + extra.size());
-    out.append(enc.substr(0, len));
-    out.append(extra);
-    enc.remove_prefix(len);
-  }
-  return out;
-}
 
 bool write(const std::string& dir, const std::string& name, const std::string& data) {
   std::ofstream out(dir + "/" + name, std::ios::binary | std::ios::trunc);
