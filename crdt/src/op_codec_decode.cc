@@ -25,13 +25,8 @@
 namespace charta::crdt {
 namespace {
 
-using codec::delta;
 using codec::str;
 using codec::undelta;
-using coding::putBytes;
-using coding::putDouble;
-using coding::putVarint;
-using coding::putZigzag;
 
 // ---------------------------------------------------------------- decoding
 

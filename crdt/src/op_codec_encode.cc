@@ -26,8 +26,6 @@ namespace charta::crdt {
 namespace {
 
 using codec::delta;
-using codec::str;
-using codec::undelta;
 using coding::putBytes;
 using coding::putDouble;
 using coding::putVarint;
