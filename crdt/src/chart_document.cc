@@ -36,28 +36,20 @@ bool ChartDocument::knows(const OpId& id) const {
 
 Result<ApplyOutcome> ChartDocument::apply(const Op& op) {
   if (op.patient != m_patientId) {
-    return Status::invalidArgument("op " + toString(op.id) + " belongs to patient '" + op.patient +
-                                   "', not to '" + m_patientId + "'");
+    return Status::invalidArgument("op " + toString(op.id) + " belongs to patient '" + op.patient + "', not to '" +
+                                   m_patientId + "'");
   }
   if (op.id.replica.isNull() || op.id.seq == 0) return Status::invalidArgument("op has a null id");
   if (knows(op.id)) return ApplyOutcome::kDuplicate;
 
-  // Scan the references without allocating: nearly every op arrives after
-  // its dependencies.
+  // An op can only build on earlier ops of its own device; anything else is a
+  // cycle that would be held forever.
   bool selfReference = false;
-  bool complete = true;
   forEachReference(op, [&](const OpId& dep) {
-    if (dep.isNull()) return;
-    // An op can only build on earlier ops of its own device; anything else is
-    // a cycle that would be held forever.
     if (dep.replica == op.id.replica && dep.seq >= op.id.seq) selfReference = true;
-    if (!isSettled(dep)) complete = false;
   });
-  if (selfReference) {
-    m_rejected.emplace(op.id, "op " + toString(op.id) + " depends on itself or a later op of its device");
-    return Status::rejected(m_rejected.at(op.id));
-  }
-  if (!complete) {
+  if (selfReference) return reject(op.id, "op " + toString(op.id) + " depends on itself or a later op of its device");
+  if (!dependenciesSettled(op)) {
     for (const OpId& dep : dependenciesOf(op)) {
       if (!isSettled(dep)) m_waiters[dep].push_back(op.id);
     }
@@ -67,6 +59,22 @@ Result<ApplyOutcome> ChartDocument::apply(const Op& op) {
   Status s = settle(op);
   if (!s.isOk()) return s;
   return ApplyOutcome::kApplied;
+}
+
+bool ChartDocument::dependenciesSettled(const Op& op) const {
+  // Scans in place: nearly every op arrives after its dependencies, so the
+  // common path allocates nothing.
+  bool settled = true;
+  forEachReference(op, [&](const OpId& dep) {
+    if (!dep.isNull() && !isSettled(dep)) settled = false;
+  });
+  return settled;
+}
+
+Status ChartDocument::reject(const OpId& id, std::string reason) {
+  Status s = Status::rejected(reason);
+  m_rejected.emplace(id, std::move(reason));
+  return s;
 }
 
 Status ChartDocument::settle(const Op& op) {
@@ -85,11 +93,7 @@ Status ChartDocument::settle(const Op& op) {
     for (const OpId& id : candidates) {
       auto held = m_held.find(id);
       if (held == m_held.end()) continue;
-      bool allSettled = true;
-      forEachReference(held->second, [&](const OpId& d) {
-        if (!d.isNull() && !isSettled(d)) allSettled = false;
-      });
-      if (!allSettled) continue;  // still registered under another missing dependency
+      if (!dependenciesSettled(held->second)) continue;  // still registered under another missing dependency
       Op next = std::move(held->second);
       m_held.erase(held);
       settleOne(next);
@@ -107,14 +111,12 @@ Status ChartDocument::settleOne(const Op& op) {
     if (!dep.isNull() && m_rejected.contains(dep) && (rejectedDep.isNull() || dep < rejectedDep)) rejectedDep = dep;
   });
   if (!rejectedDep.isNull()) {
-    m_rejected.emplace(op.id, "op " + toString(op.id) + " depends on rejected op " + toString(rejectedDep));
-    return Status::rejected(m_rejected.at(op.id));
+    return reject(op.id, "op " + toString(op.id) + " depends on rejected op " + toString(rejectedDep));
   }
   Status s = validate(op);
   if (!s.isOk()) {
-    m_rejected.emplace(op.id, "op " + toString(op.id) + " (" + std::string(opKindName(kindOf(op.body))) +
-                                  "): " + s.message());
-    return Status::rejected(m_rejected.at(op.id));
+    return reject(op.id,
+                  "op " + toString(op.id) + " (" + std::string(opKindName(kindOf(op.body))) + "): " + s.message());
   }
   applyValid(op);
   m_applied.insert(op.id);
@@ -253,59 +255,61 @@ void ChartDocument::applyValid(const Op& op) {
   auto writeOf = [&op](Value v, std::string reason = {}) {
     return RegisterWrite{op.id, op.hlc, op.author, std::move(v), std::move(reason)};
   };
-  std::visit(Overloaded{
-                 [&](const AddEntry& b) {
-                   Entry entry{op.id, b.collection, op.author, op.hlc, b.visit,
-                               Register(registerKindOf(b.collection, kStatusField)), {}};
-                   bool statusGiven = false;
-                   for (const FieldValue& fv : b.fields) {
-                     if (fv.field == kStatusField) {
-                       entry.status.apply(writeOf(fv.value), {});
-                       statusGiven = true;
-                     } else {
-                       entry.fields.try_emplace(fv.field, registerKindOf(b.collection, fv.field))
-                           .first->second.apply(writeOf(fv.value), {});
-                     }
-                   }
-                   if (!statusGiven) {
-                     entry.status.apply(writeOf(static_cast<std::int64_t>(initialStatus(b.collection))), {});
-                   }
-                   m_entries[static_cast<std::size_t>(b.collection)].emplace(op.id, std::move(entry));
-                   m_entryIndex.emplace(op.id, b.collection);
-                 },
-                 [&](const WriteField& b) { registerFor(b.target).apply(writeOf(b.value, b.reason), b.preds); },
-                 [&](const AppendObservation& b) {
-                   m_observations.emplace(op.id, Observation{op.id, op.author, op.hlc, b, {}});
-                 },
-                 [&](const MarkObservationError& b) { m_observations.at(b.target).errorMarks.emplace(op.id, b.reason); },
-                 [&](const StartNote& b) {
-                   Note note{op.id, op.author, op.hlc, b.visit, Register(), {}, {}, {}};
-                   note.draft.apply(writeOf(b.text), {});
-                   m_notes.emplace(op.id, std::move(note));
-                 },
-                 [&](const EditNote& b) { m_notes.at(b.note).draft.apply(writeOf(b.text), b.preds); },
-                 [&](const SignNote& b) {
-                   Note& note = m_notes.at(b.note);
-                   note.draft.apply(writeOf(b.text), b.preds);
-                   note.signatures.emplace(op.id, writeOf(b.text));
-                 },
-                 [&](const AddAddendum& b) {
-                   Note& note = m_notes.at(b.note);
-                   // Settle what the addendum names: unsigned versions leave
-                   // the draft, signatures stay but are acknowledged.
-                   std::vector<OpId> drafts;
-                   for (const OpId& pred : b.preds) {
-                     if (note.signatures.contains(pred)) {
-                       note.acknowledged.insert(pred);
-                     } else {
-                       drafts.push_back(pred);
-                     }
-                   }
-                   note.draft.retire(drafts);
-                   note.addenda.emplace(op.id, Addendum{op.id, op.author, op.hlc, b.text});
-                 },
-             },
-             op.body);
+  std::visit(
+      Overloaded{
+          [&](const AddEntry& b) {
+            Entry entry{op.id,  b.collection, op.author,
+                        op.hlc, b.visit,      Register(registerKindOf(b.collection, kStatusField)),
+                        {}};
+            bool statusGiven = false;
+            for (const FieldValue& fv : b.fields) {
+              if (fv.field == kStatusField) {
+                entry.status.apply(writeOf(fv.value), {});
+                statusGiven = true;
+              } else {
+                entry.fields.try_emplace(fv.field, registerKindOf(b.collection, fv.field))
+                    .first->second.apply(writeOf(fv.value), {});
+              }
+            }
+            if (!statusGiven) {
+              entry.status.apply(writeOf(static_cast<std::int64_t>(initialStatus(b.collection))), {});
+            }
+            m_entries[static_cast<std::size_t>(b.collection)].emplace(op.id, std::move(entry));
+            m_entryIndex.emplace(op.id, b.collection);
+          },
+          [&](const WriteField& b) { registerFor(b.target).apply(writeOf(b.value, b.reason), b.preds); },
+          [&](const AppendObservation& b) {
+            m_observations.emplace(op.id, Observation{op.id, op.author, op.hlc, b, {}});
+          },
+          [&](const MarkObservationError& b) { m_observations.at(b.target).errorMarks.emplace(op.id, b.reason); },
+          [&](const StartNote& b) {
+            Note note{op.id, op.author, op.hlc, b.visit, Register(), {}, {}, {}};
+            note.draft.apply(writeOf(b.text), {});
+            m_notes.emplace(op.id, std::move(note));
+          },
+          [&](const EditNote& b) { m_notes.at(b.note).draft.apply(writeOf(b.text), b.preds); },
+          [&](const SignNote& b) {
+            Note& note = m_notes.at(b.note);
+            note.draft.apply(writeOf(b.text), b.preds);
+            note.signatures.emplace(op.id, writeOf(b.text));
+          },
+          [&](const AddAddendum& b) {
+            Note& note = m_notes.at(b.note);
+            // Settle what the addendum names: unsigned versions leave
+            // the draft, signatures stay but are acknowledged.
+            std::vector<OpId> drafts;
+            for (const OpId& pred : b.preds) {
+              if (note.signatures.contains(pred)) {
+                note.acknowledged.insert(pred);
+              } else {
+                drafts.push_back(pred);
+              }
+            }
+            note.draft.retire(drafts);
+            note.addenda.emplace(op.id, Addendum{op.id, op.author, op.hlc, b.text});
+          },
+      },
+      op.body);
 }
 
 std::vector<OpId> ChartDocument::missingDependencies() const {

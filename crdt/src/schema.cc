@@ -8,6 +8,7 @@ namespace {
 using enum ValueKind;
 constexpr auto kMv = RegisterKind::kMultiValue;
 constexpr auto kFwd = RegisterKind::kForwardStatus;
+constexpr auto kLww = RegisterKind::kLastWriterWins;
 
 #define STATUS_FIELD(coll, reg) FieldSpec{coll, kStatusField, "status", kInt, true, reg}
 
@@ -21,7 +22,7 @@ constexpr FieldSpec kDemographicFields[] = {
     {Collection::kDemographics, field::kDeceasedDate, "deceasedDate", kText, true, kMv},
     {Collection::kDemographics, field::kNoKnownAllergies, "noKnownAllergies", kBool, true, kMv},
     {Collection::kDemographics, field::kLanguage, "language", kText, true, kMv},
-    {Collection::kDemographics, field::kDisplayPreference, "displayPreference", kText, false, RegisterKind::kLastWriterWins},
+    {Collection::kDemographics, field::kDisplayPreference, "displayPreference", kText, false, kLww},
 };
 
 constexpr FieldSpec kIdentifierFields[] = {

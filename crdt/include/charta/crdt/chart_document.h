@@ -90,6 +90,9 @@ class ChartDocument {
   Status settle(const Op& op);
   Status settleOne(const Op& op);
   bool isSettled(const OpId& id) const { return m_applied.contains(id) || m_rejected.contains(id); }
+  bool dependenciesSettled(const Op& op) const;
+  // Remembers the op as rejected for this reason and returns kRejected.
+  Status reject(const OpId& id, std::string reason);
   Status validate(const Op& op) const;
   void applyValid(const Op& op);
   Register& registerFor(const FieldRef& ref);
