@@ -11,6 +11,8 @@ std::string_view codeName(Status::Code code) {
     case Status::Code::kNotFound: return "not found";
     case Status::Code::kClockSkew: return "clock skew";
     case Status::Code::kUnsupportedVersion: return "unsupported version";
+    case Status::Code::kAlreadyExists: return "already exists";
+    case Status::Code::kIoError: return "I/O error";
   }
   return "unknown";
 }

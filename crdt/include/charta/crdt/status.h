@@ -25,6 +25,8 @@ class Status {
     kNotFound,
     kClockSkew,           // a remote clock outside the allowed drift
     kUnsupportedVersion,  // an encoding from a newer, incompatible format
+    kAlreadyExists,       // a unique name or key that is taken
+    kIoError,             // the environment failed: disk, database, network
   };
 
   Status() = default;  // ok
@@ -36,6 +38,8 @@ class Status {
   static Status notFound(std::string msg) { return {Code::kNotFound, std::move(msg)}; }
   static Status clockSkew(std::string msg) { return {Code::kClockSkew, std::move(msg)}; }
   static Status unsupportedVersion(std::string msg) { return {Code::kUnsupportedVersion, std::move(msg)}; }
+  static Status alreadyExists(std::string msg) { return {Code::kAlreadyExists, std::move(msg)}; }
+  static Status ioError(std::string msg) { return {Code::kIoError, std::move(msg)}; }
 
   bool isOk() const { return m_code == Code::kOk; }
   Code code() const { return m_code; }

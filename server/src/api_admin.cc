@@ -1,0 +1,400 @@
+// The admin API: clinics, users, enrolment codes, devices, conflicts, audit.
+
+#include <charconv>
+
+#include "api_internal.h"
+#include "crypto.h"
+
+namespace charta::server {
+namespace {
+
+using P = std::vector<DbValue>;
+
+json::Value optionalTime(const std::optional<std::int64_t>& t) { return t ? json::Value(*t) : json::Value(); }
+
+std::optional<std::int64_t> parseInt(const std::string& s) {
+  std::int64_t v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size() || s.empty()) return std::nullopt;
+  return v;
+}
+
+// Reads the query into `out` (only the names listed); a 400 for others.
+std::optional<HttpResponse> readQuery(const HttpRequest& req, std::initializer_list<const char*> allowed,
+                                      std::map<std::string, std::string>& out) {
+  for (const auto& [key, value] : req.query) {
+    bool ok = false;
+    for (const char* a : allowed) ok = ok || key == a;
+    if (!ok) return errorResponse(400, "invalid", "unknown query parameter \"" + key + "\"");
+    out[key] = value;
+  }
+  return std::nullopt;
+}
+
+std::optional<HttpResponse> readLimits(std::map<std::string, std::string>& q, std::int64_t& limit, std::int64_t& offset) {
+  limit = 100;
+  offset = 0;
+  if (q.count("limit")) {
+    auto v = parseInt(q["limit"]);
+    if (!v || *v < 1 || *v > 1000) return errorResponse(400, "invalid", "limit: 1 to 1000");
+    limit = *v;
+  }
+  if (q.count("offset")) {
+    auto v = parseInt(q["offset"]);
+    if (!v || *v < 0) return errorResponse(400, "invalid", "offset: a non-negative integer");
+    offset = *v;
+  }
+  return std::nullopt;
+}
+
+// An admin read is audited like any other read.
+Status auditRead(Store& store, const Api::Call& call, const std::string& action, const std::string& clinic,
+                 const std::string& patient = {}) {
+  return store.write([&](WriteTx& tx) {
+    setActor(tx, call);
+    tx.audit({"", "", "", action, clinic, patient, "{}"});
+    return Status::ok();
+  });
+}
+
+}  // namespace
+
+HttpResponse ApiRoutes::listClinics(Api& api, Api::Call& call) {
+  std::vector<Clinic> clinics;
+  Status s = store(api).read([&](Connection& c) -> Status {
+    auto r = server::listClinics(c);
+    if (!r.isOk()) return r.status();
+    clinics = r.value();
+    return Status::ok();
+  });
+  if (s.isOk()) s = auditRead(store(api), call, "admin.clinics.read", "");
+  if (!s.isOk()) return statusResponse(api, s);
+  json::Array out;
+  for (const Clinic& c : clinics) out.push_back(json::Object{{"id", c.id}, {"name", c.name}, {"created_at", c.createdAt}});
+  return jsonResponse(200, json::Object{{"clinics", std::move(out)}});
+}
+
+HttpResponse ApiRoutes::createClinic(Api& api, Api::Call& call) {
+  HttpResponse error;
+  auto body = parseBody(call.req, error);
+  if (!body) return error;
+  json::ObjectReader r(*body, "body");
+  std::string id = r.requiredString("id", 64);
+  std::string name = r.requiredString("name", 200);
+  if (Status st = r.finish(); !st.isOk()) return errorResponse(400, "invalid", st.message());
+  Status s = store(api).write([&](WriteTx& tx) {
+    setActor(tx, call);
+    return server::createClinic(tx, {id, name, 0});
+  });
+  if (!s.isOk()) return statusResponse(api, s);
+  return jsonResponse(201, json::Object{{"id", id}, {"name", name}});
+}
+
+HttpResponse ApiRoutes::listUsers(Api& api, Api::Call& call) {
+  std::map<std::string, std::string> q;
+  if (auto e = readQuery(call.req, {"clinic"}, q)) return *e;
+  std::string clinic = q["clinic"];
+  if (call.user->role == Role::kClinicAdmin) {
+    if (!clinic.empty() && clinic != call.user->clinic) return errorResponse(403, "forbidden", "another clinic");
+    clinic = call.user->clinic;
+  }
+  std::vector<User> users;
+  Status s = store(api).read([&](Connection& c) -> Status {
+    auto r = server::listUsers(c, clinic);
+    if (!r.isOk()) return r.status();
+    users = r.value();
+    return Status::ok();
+  });
+  if (s.isOk()) s = auditRead(store(api), call, "admin.users.read", clinic);
+  if (!s.isOk()) return statusResponse(api, s);
+  json::Array out;
+  for (const User& u : users) {
+    out.push_back(json::Object{{"id", u.id},
+                               {"display_name", u.displayName},
+                               {"role", std::string(roleName(u.role))},
+                               {"clinic", u.clinic.empty() ? json::Value() : json::Value(u.clinic)},
+                               {"created_at", u.createdAt},
+                               {"revoked_at", optionalTime(u.revokedAt)}});
+  }
+  return jsonResponse(200, json::Object{{"users", std::move(out)}});
+}
+
+HttpResponse ApiRoutes::createUser(Api& api, Api::Call& call) {
+  HttpResponse error;
+  auto body = parseBody(call.req, error);
+  if (!body) return error;
+  json::ObjectReader r(*body, "body");
+  std::string id = r.requiredString("id", 64);
+  std::string displayName = r.optionalString("display_name", 200).value_or("");
+  std::string roleText = r.requiredString("role", 32);
+  std::string clinic = r.optionalString("clinic", 64).value_or("");
+  std::string password = r.requiredString("password", 1024);
+  if (Status st = r.finish(); !st.isOk()) return errorResponse(400, "invalid", st.message());
+  auto role = parseRole(roleText);
+  if (!role) return errorResponse(400, "invalid", "role: nurse, clinic_admin or sysadmin");
+  if (call.user->role == Role::kClinicAdmin && (*role == Role::kSysadmin || clinic != call.user->clinic)) {
+    return errorResponse(403, "forbidden", "a clinic admin creates nurses and clinic admins of their own clinic");
+  }
+  Status s = store(api).write([&](WriteTx& tx) {
+    setActor(tx, call);
+    return server::createUser(tx, id, displayName, *role, clinic, password);
+  });
+  if (!s.isOk()) return statusResponse(api, s);
+  return jsonResponse(201, json::Object{{"id", id}, {"role", roleText}, {"clinic", clinic.empty() ? json::Value() : json::Value(clinic)}});
+}
+
+HttpResponse ApiRoutes::revokeUser(Api& api, Api::Call& call) {
+  const std::string& id = call.pathParams[0];
+  Status s = store(api).write([&](WriteTx& tx) -> Status {
+    setActor(tx, call);
+    auto u = findUser(tx.conn(), id);
+    if (!u.isOk()) return u.status();
+    if (!u.value()) return Status::notFound("user " + id + " does not exist");
+    if (call.user->role != Role::kSysadmin &&
+        (u.value()->role == Role::kSysadmin || !mayActOnClinic(*call.user, u.value()->clinic))) {
+      return Status::rejected("forbidden");
+    }
+    return server::revokeUser(tx, id);
+  });
+  if (s.code() == Status::Code::kRejected) return errorResponse(403, "forbidden", "this user is outside your clinic");
+  if (!s.isOk()) return statusResponse(api, s);
+  return jsonResponse(200, json::Object{{"ok", true}});
+}
+
+HttpResponse ApiRoutes::issueCode(Api& api, Api::Call& call) {
+  HttpResponse error;
+  auto body = parseBody(call.req, error);
+  if (!body) return error;
+  json::ObjectReader r(*body, "body");
+  std::string clinic = r.requiredString("clinic", 64);
+  if (Status st = r.finish(); !st.isOk()) return errorResponse(400, "invalid", st.message());
+  if (!mayActOnClinic(*call.user, clinic)) return errorResponse(403, "forbidden", "this clinic is not yours");
+  std::string code;
+  std::int64_t ttl = static_cast<std::int64_t>(config(api).enrolmentCodeTtlSeconds) * 1000;
+  std::int64_t expires = 0;
+  Status s = store(api).write([&](WriteTx& tx) -> Status {
+    setActor(tx, call);
+    auto c = issueEnrolmentCode(tx, clinic, call.user->id, ttl);
+    if (!c.isOk()) return c.status();
+    code = c.value();
+    expires = tx.now() + ttl;
+    return Status::ok();
+  });
+  if (!s.isOk()) return statusResponse(api, s);
+  return jsonResponse(201, json::Object{{"code", code}, {"clinic", clinic}, {"expires_at", expires}});
+}
+
+HttpResponse ApiRoutes::listDevices(Api& api, Api::Call& call) {
+  std::map<std::string, std::string> q;
+  if (auto e = readQuery(call.req, {"clinic"}, q)) return *e;
+  std::string clinic = q["clinic"];
+  if (call.user->role == Role::kClinicAdmin) {
+    if (!clinic.empty() && clinic != call.user->clinic) return errorResponse(403, "forbidden", "another clinic");
+    clinic = call.user->clinic;
+  }
+  std::vector<Device> devices;
+  std::int64_t head = 0;
+  Status s = store(api).read([&](Connection& c) -> Status {
+    auto r = server::listDevices(c, clinic);
+    if (!r.isOk()) return r.status();
+    devices = r.value();
+    auto h = c.query("SELECT op_seq FROM head WHERE id = 1");
+    if (!h.isOk()) return h.status();
+    head = dbInt(h.value()[0][0]);
+    return Status::ok();
+  });
+  if (s.isOk()) s = auditRead(store(api), call, "admin.devices.read", clinic);
+  if (!s.isOk()) return statusResponse(api, s);
+  std::int64_t now = nowMs();
+  std::int64_t staleMs = static_cast<std::int64_t>(config(api).staleDeviceSeconds) * 1000;
+  json::Array out;
+  for (const Device& d : devices) {
+    bool stale = !d.revokedAt && (!d.lastSeenAt || now - *d.lastSeenAt > staleMs);
+    out.push_back(json::Object{{"id", d.id},
+                               {"name", d.name},
+                               {"clinic", d.clinic},
+                               {"replica_id", std::to_string(d.replica)},
+                               {"enrolled_at", d.enrolledAt},
+                               {"revoked_at", optionalTime(d.revokedAt)},
+                               {"last_seen_at", optionalTime(d.lastSeenAt)},
+                               {"last_push_at", optionalTime(d.lastPushAt)},
+                               {"last_pull_at", optionalTime(d.lastPullAt)},
+                               {"lag_ops", std::max<std::int64_t>(0, head - d.lastPullSeq)},
+                               {"pending_ops", d.pendingOps},
+                               {"ops_pushed", d.opsPushed},
+                               {"future_clock_ops", d.futureOps},
+                               {"last_error", d.lastError.empty() ? json::Value() : json::Value(d.lastError)},
+                               {"last_error_at", optionalTime(d.lastErrorAt)},
+                               {"stale", stale}});
+  }
+  return jsonResponse(200, json::Object{{"head", head}, {"devices", std::move(out)}});
+}
+
+HttpResponse ApiRoutes::revokeDevice(Api& api, Api::Call& call) {
+  const std::string& id = call.pathParams[0];
+  Status s = store(api).write([&](WriteTx& tx) -> Status {
+    setActor(tx, call);
+    auto d = findDevice(tx.conn(), id);
+    if (!d.isOk()) return d.status();
+    if (!d.value()) return Status::notFound("device " + id + " does not exist");
+    if (!mayActOnClinic(*call.user, d.value()->clinic)) return Status::rejected("forbidden");
+    return server::revokeDevice(tx, id);
+  });
+  if (s.code() == Status::Code::kRejected) return errorResponse(403, "forbidden", "this device is outside your clinic");
+  if (!s.isOk()) return statusResponse(api, s);
+  return jsonResponse(200, json::Object{{"ok", true}});
+}
+
+HttpResponse ApiRoutes::listConflicts(Api& api, Api::Call& call) {
+  std::map<std::string, std::string> q;
+  if (auto e = readQuery(call.req, {"clinic", "patient", "limit", "offset"}, q)) return *e;
+  std::int64_t limit = 0, offset = 0;
+  if (auto e = readLimits(q, limit, offset)) return *e;
+  std::vector<ConflictRow> rows;
+  std::int64_t total = 0;
+  Status s = store(api).read([&](Connection& c) -> Status {
+    auto r = server::listConflicts(c, q["clinic"], q["patient"], limit, offset);
+    if (!r.isOk()) return r.status();
+    rows = r.value();
+    auto n = countConflicts(c);
+    if (!n.isOk()) return n.status();
+    total = n.value();
+    return Status::ok();
+  });
+  if (s.isOk()) s = auditRead(store(api), call, "admin.conflicts.read", q["clinic"], q["patient"]);
+  if (!s.isOk()) return statusResponse(api, s);
+  json::Array out;
+  for (const ConflictRow& row : rows) {
+    auto detail = json::parse(row.detail);
+    out.push_back(json::Object{{"id", row.id},
+                               {"patient", row.patient},
+                               {"clinic", row.clinic},
+                               {"path", row.path},
+                               {"clinical", row.clinical},
+                               {"opened_at", row.openedAt},
+                               {"values", detail.isOk() && detail.value().find("values")
+                                              ? *detail.value().find("values")
+                                              : json::Value::array()},
+                               {"shown", detail.isOk() && detail.value().find("shown") ? *detail.value().find("shown")
+                                                                                      : json::Value()}});
+  }
+  return jsonResponse(200, json::Object{{"total", total}, {"conflicts", std::move(out)}});
+}
+
+HttpResponse ApiRoutes::resolveConflict(Api& api, Api::Call& call) {
+  HttpResponse error;
+  auto body = parseBody(call.req, error);
+  if (!body) return error;
+  json::ObjectReader r(*body, "body");
+  std::string id = r.requiredString("id", 1024);
+  const json::Value* value = r.optionalValue("value");
+  std::string reason = r.requiredString("reason", 2000);
+  if (Status st = r.finish(); !st.isOk()) return errorResponse(400, "invalid", st.message());
+  if (!value) return errorResponse(400, "invalid", "body.value: the value to keep is required");
+  crdt::Value v;
+  if (auto str = value->asString()) {
+    v = *str;
+  } else if (auto i = value->asInt()) {
+    v = *i;
+  } else if (auto d = value->asDouble()) {
+    v = *d;
+  } else if (auto b = value->asBool()) {
+    v = *b;
+  } else {
+    return errorResponse(400, "invalid", "body.value: a string, number or boolean");
+  }
+  crdt::Op op;
+  Status s = store(api).write([&](WriteTx& tx) -> Status {
+    setActor(tx, call);
+    auto o = server::resolveConflict(tx, charts(api), store(api).serverReplica(), id, v, reason, call.user->id);
+    if (!o.isOk()) return o.status();
+    op = o.value();
+    return Status::ok();
+  });
+  if (!s.isOk()) return statusResponse(api, s);
+  return jsonResponse(200, json::Object{{"op", crdt::toString(op.id)}, {"patient", op.patient}});
+}
+
+HttpResponse ApiRoutes::queryAudit(Api& api, Api::Call& call) {
+  std::map<std::string, std::string> q;
+  if (auto e = readQuery(call.req, {"patient", "user", "device", "action", "from", "to", "after", "limit"}, q)) return *e;
+  std::int64_t limit = 100, offset = 0;
+  q.erase("offset");
+  if (auto e = readLimits(q, limit, offset)) return *e;
+  std::string sql =
+      "SELECT seq, at, user_id, device_id, address, action, clinic_id, patient_id, detail, hash FROM audit WHERE 1 = 1";
+  std::vector<DbValue> params;
+  auto addText = [&](const char* key, const char* column) {
+    if (!q.count(key)) return;
+    params.push_back(q[key]);
+    sql += std::string(" AND ") + column + " = $" + std::to_string(params.size());
+  };
+  addText("patient", "patient_id");
+  addText("user", "user_id");
+  addText("device", "device_id");
+  addText("action", "action");
+  for (auto [key, op] : {std::pair{"from", ">="}, std::pair{"to", "<"}, std::pair{"after", ">"}}) {
+    if (!q.count(key)) continue;
+    auto v = parseInt(q[key]);
+    if (!v) return errorResponse(400, "invalid", std::string(key) + ": an integer");
+    params.push_back(*v);
+    sql += std::string(" AND ") + (std::string(key) == "after" ? "seq " : "at ") + op + " $" +
+           std::to_string(params.size());
+  }
+  params.push_back(limit);
+  sql += " ORDER BY seq LIMIT $" + std::to_string(params.size());
+  std::vector<DbRow> rows;
+  Status s = store(api).read([&](Connection& c) -> Status {
+    auto r = c.query(sql, params);
+    if (!r.isOk()) return r.status();
+    rows = std::move(r).value();
+    return Status::ok();
+  });
+  if (s.isOk()) s = auditRead(store(api), call, "admin.audit.read", "", q["patient"]);
+  if (!s.isOk()) return statusResponse(api, s);
+  json::Array out;
+  for (const DbRow& row : rows) {
+    auto detail = json::parse(dbText(row[8]));
+    out.push_back(json::Object{{"seq", dbInt(row[0])},
+                               {"at", dbInt(row[1])},
+                               {"user", dbText(row[2])},
+                               {"device", dbText(row[3])},
+                               {"address", dbText(row[4])},
+                               {"action", dbText(row[5])},
+                               {"clinic", dbText(row[6])},
+                               {"patient", dbText(row[7])},
+                               {"detail", detail.isOk() ? detail.value() : json::Value(dbText(row[8]))},
+                               {"hash", toHex(dbBytes(row[9]))}});
+  }
+  std::int64_t next = rows.empty() ? 0 : dbInt(rows.back()[0]);
+  return jsonResponse(200, json::Object{{"events", std::move(out)}, {"next_after", next}});
+}
+
+HttpResponse ApiRoutes::verifyAudit(Api& api, Api::Call& call) {
+  auto v = server::verifyAudit(store(api));
+  if (!v.isOk()) return statusResponse(api, v.status());
+  Status s = auditRead(store(api), call, "admin.audit.verify", "");
+  if (!s.isOk()) return statusResponse(api, s);
+  return jsonResponse(200, json::Object{{"ok", v.value().ok},
+                                        {"checked", v.value().checked},
+                                        {"first_broken", v.value().ok ? json::Value() : json::Value(v.value().firstBroken)},
+                                        {"problem", v.value().problem}});
+}
+
+HttpResponse ApiRoutes::movePatient(Api& api, Api::Call& call) {
+  HttpResponse error;
+  auto body = parseBody(call.req, error);
+  if (!body) return error;
+  json::ObjectReader r(*body, "body");
+  std::string patient = r.requiredString("patient", 256);
+  std::string clinic = r.requiredString("clinic", 64);
+  if (Status st = r.finish(); !st.isOk()) return errorResponse(400, "invalid", st.message());
+  Status s = store(api).write([&](WriteTx& tx) {
+    setActor(tx, call);
+    return server::movePatient(tx, patient, clinic);
+  });
+  if (!s.isOk()) return statusResponse(api, s);
+  return jsonResponse(200, json::Object{{"ok", true}});
+}
+
+}  // namespace charta::server

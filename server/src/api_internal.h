@@ -1,0 +1,85 @@
+#pragma once
+
+// Shared by api.cc (routing, authentication, errors), api_sync.cc (enrolment,
+// login, push, pull) and api_admin.cc (the admin API).
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "accounts.h"
+#include "api.h"
+#include "json.h"
+
+namespace charta::server {
+
+struct Api::Call {
+  const HttpRequest& req;
+  std::vector<std::string> pathParams;  // the {id} parts of the route, in order
+  std::optional<Device> device;         // a valid device credential was given
+  std::optional<User> user;             // a valid session was given
+  std::string sessionToken;
+};
+
+// What a route needs before its handler runs.
+enum class Need {
+  kNothing,   // public (health, metrics, enrolment, login)
+  kSync,      // device credential + session of a nurse or clinic admin of the device's clinic
+  kSession,   // any valid session (logout, refresh)
+  kAdmin,     // session of a sysadmin or a clinic admin (handlers check clinic scope)
+  kSysadmin,  // session of a sysadmin
+};
+
+struct ApiRoutes {
+  using Handler = HttpResponse (*)(Api&, Api::Call&);
+
+  static HttpResponse healthz(Api& api, Api::Call& call);
+  static HttpResponse metrics(Api& api, Api::Call& call);
+  static HttpResponse enrol(Api& api, Api::Call& call);
+  static HttpResponse login(Api& api, Api::Call& call);
+  static HttpResponse logout(Api& api, Api::Call& call);
+  static HttpResponse refresh(Api& api, Api::Call& call);
+  static HttpResponse push(Api& api, Api::Call& call);
+  static HttpResponse pull(Api& api, Api::Call& call);
+  static HttpResponse report(Api& api, Api::Call& call);
+
+  static HttpResponse listClinics(Api& api, Api::Call& call);
+  static HttpResponse createClinic(Api& api, Api::Call& call);
+  static HttpResponse listUsers(Api& api, Api::Call& call);
+  static HttpResponse createUser(Api& api, Api::Call& call);
+  static HttpResponse revokeUser(Api& api, Api::Call& call);
+  static HttpResponse issueCode(Api& api, Api::Call& call);
+  static HttpResponse listDevices(Api& api, Api::Call& call);
+  static HttpResponse revokeDevice(Api& api, Api::Call& call);
+  static HttpResponse listConflicts(Api& api, Api::Call& call);
+  static HttpResponse resolveConflict(Api& api, Api::Call& call);
+  static HttpResponse queryAudit(Api& api, Api::Call& call);
+  static HttpResponse verifyAudit(Api& api, Api::Call& call);
+  static HttpResponse movePatient(Api& api, Api::Call& call);
+
+  // Helpers shared by the handlers.
+  static Store& store(Api& api) { return api.m_store; }
+  static const Config& config(Api& api) { return api.m_config; }
+  static Logger& log(Api& api) { return api.m_log; }
+  static Metrics& metricsOf(Api& api) { return api.m_metrics; }
+  static ChartCache& charts(Api& api) { return api.m_charts; }
+  static LoginThrottle& accountThrottle(Api& api) { return api.m_accountThrottle; }
+  static LoginThrottle& addressThrottle(Api& api) { return api.m_addressThrottle; }
+};
+
+// Responses.
+HttpResponse jsonResponse(int status, const json::Value& body);
+// Maps a Status to an HTTP error: invalid/corrupt -> 400, not found -> 404,
+// exists -> 409, I/O -> 503, anything else -> 500 (logged).
+HttpResponse statusResponse(Api& api, const Status& s);
+
+// Parses the body as a JSON object; a 400 response on failure.
+std::optional<json::Value> parseBody(const HttpRequest& req, HttpResponse& error);
+
+// Sets the acting user/device/address of a write transaction from the call.
+void setActor(WriteTx& tx, const Api::Call& call);
+
+// A clinic admin may act only on their own clinic; a sysadmin on any.
+bool mayActOnClinic(const User& user, const std::string& clinic);
+
+}  // namespace charta::server

@@ -1,0 +1,53 @@
+#pragma once
+
+// The server's cryptography, all from libsodium (the one file that includes it
+// is crypto.cc): random tokens, Argon2id password hashes, BLAKE2b digests for
+// credential lookup and the audit chain.
+//
+// Thread-safety: every function is safe to call from any thread once
+// initCrypto() has returned ok.
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "charta/crdt/status.h"
+
+namespace charta::server {
+
+using crdt::Result;
+using crdt::Status;
+
+// Initialises libsodium; kIoError when it cannot (no entropy source).
+Status initCrypto();
+
+// `bytes` random bytes as unpadded base64url (URL and header safe).
+std::string randomToken(std::size_t bytes = 32);
+// A random code a person can type: `groups` groups of 4 characters from an
+// alphabet without look-alikes (no 0/O, 1/I/L), joined with '-'.
+std::string randomCode(std::size_t groups = 4);
+// A random non-zero 63-bit integer (replica ids).
+std::uint64_t randomId63();
+
+// Argon2id (crypto_pwhash_str) at libsodium's INTERACTIVE limits: the encoded
+// hash string carries its own salt and parameters.
+Result<std::string> hashPassword(std::string_view password);
+bool verifyPassword(const std::string& encodedHash, std::string_view password);
+
+// BLAKE2b-256 of `data` (raw 32 bytes). Tokens and codes are stored only as
+// this digest: they are high-entropy, so a fast hash is enough.
+std::string digest(std::string_view data);
+// BLAKE2b-256 over the concatenation of length-prefixed parts, so part
+// boundaries are unambiguous (the audit chain).
+std::string digestParts(std::initializer_list<std::string_view> parts);
+
+// Constant-time equality of two byte strings.
+bool equalConstantTime(std::string_view a, std::string_view b);
+
+std::string toHex(std::string_view bytes);
+std::string base64Encode(std::string_view bytes);
+// kCorruption on characters outside the standard alphabet or bad padding.
+Result<std::string> base64Decode(std::string_view text);
+
+}  // namespace charta::server

@@ -1,0 +1,114 @@
+#pragma once
+
+// Push, pull and the conflict index: what the sync endpoints do to the store.
+//
+// The server keeps a materialised ChartDocument per patient (ChartCache),
+// brought up to date from the op log inside each write transaction, so that
+// it validates incoming ops exactly as every tablet will, and indexes the
+// open conflicts of each chart it touches. Several server processes on one
+// PostgreSQL each keep their own cache; the op log is the truth.
+//
+// Thread-safety: ChartCache is used only inside Store::write(), where the
+// head row lock serialises writers; its map is guarded anyway.
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "accounts.h"
+#include "charta/crdt/chart_document.h"
+#include "charta/crdt/op.h"
+#include "json.h"
+#include "store.h"
+
+namespace charta::server {
+
+class ChartCache {
+ public:
+  // The chart of `patient` with every stored op applied. The pointer stays
+  // valid until invalidate() or the cache is destroyed.
+  Result<crdt::ChartDocument*> load(Connection& c, const std::string& patient);
+  // Records that `seq` was applied to the cached chart (after a store).
+  void advance(const std::string& patient, std::int64_t seq);
+  void invalidate(const std::set<std::string>& patients);
+  std::size_t size();
+
+ private:
+  struct Entry {
+    std::unique_ptr<crdt::ChartDocument> doc;
+    std::int64_t seq = 0;
+  };
+  std::mutex m_mu;
+  std::map<std::string, Entry> m_charts;
+};
+
+struct PushResult {
+  struct Rejection {
+    std::size_t index = 0;
+    std::string op;
+    std::string reason;
+  };
+  std::vector<std::int64_t> seqs;  // per op of the batch: its server sequence, 0 when rejected
+  std::vector<Rejection> rejected;
+  std::vector<std::size_t> flagged;  // indexes of ops stamped too far in the future
+  std::int64_t stored = 0;
+  std::int64_t duplicates = 0;
+};
+
+// Stores the ops of one push batch once each (idempotent by op id). Not
+// stored, and answered with a reason instead:
+//   - ops the chart rejects, and ops for patients outside the device's clinic;
+//   - ops under another replica id than the device's own, unless that replica
+//     is the server's or a revoked device's of the same clinic (a tablet
+//     relaying, after a restore, what a lost tablet made): a device must not
+//     take op ids that belong to a live device;
+//   - an op whose id is already stored with different content.
+// Every op received is an audit event.
+Result<PushResult> pushOps(WriteTx& tx, ChartCache& cache, const Device& device, std::uint64_t serverReplica,
+                           const std::vector<crdt::Op>& ops, std::int64_t futureBoundMs);
+
+struct PullResult {
+  std::vector<std::string> ops;  // encoded ops, in sequence order
+  std::int64_t next = 0;         // the cursor for the next pull
+  bool more = false;
+  std::vector<std::string> purge;  // patients that left the device's clinic
+  std::vector<std::string> enter;  // patients that joined it: fetch with `patient`
+};
+
+// The ops of the device's clinic after `since`, at most `limit`. With
+// `patient` set: that patient's whole history after `since` (it must be in
+// the clinic). Each chart read is an audit event.
+Result<PullResult> pullOps(WriteTx& tx, const Device& device, std::int64_t since, std::int64_t limit,
+                           const std::string& patient);
+
+// Moves a patient to another clinic; devices of the old clinic purge it.
+Status movePatient(WriteTx& tx, const std::string& patient, const std::string& toClinic);
+
+json::Value valueToJson(const crdt::Value& v);
+// A conflict as the admin API shows it.
+json::Value conflictToJson(const crdt::Conflict& c);
+
+struct ConflictRow {
+  std::string id, patient, clinic, path;
+  bool clinical = false;
+  std::int64_t openedAt = 0;
+  std::string detail;  // JSON
+};
+// Open conflicts, clinically significant first, then oldest first.
+Result<std::vector<ConflictRow>> listConflicts(Connection& c, const std::string& clinic,
+                                               const std::string& patient, std::int64_t limit,
+                                               std::int64_t offset);
+Result<std::int64_t> countConflicts(Connection& c);
+
+// Resolves an open field conflict with `value`: an op by `user` on the
+// server's replica whose predecessors are every competing value, stored and
+// pulled like any other. kNotFound when the conflict is no longer open.
+Result<crdt::Op> resolveConflict(WriteTx& tx, ChartCache& cache, std::uint64_t serverReplica,
+                                 const std::string& conflictId, const crdt::Value& value,
+                                 const std::string& reason, const std::string& user);
+
+}  // namespace charta::server

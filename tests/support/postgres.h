@@ -1,0 +1,19 @@
+// PostgreSQL for test suites: each call makes a fresh, empty database in the
+// throwaway cluster that scripts/pg-cluster started for this ctest run.
+//
+// A suite that needs PostgreSQL is registered with charta_requires_postgres
+// (tests/server/postgres_fixture.cmake), which starts the cluster first and
+// sets CHARTA_TEST_PG_STATE to its state folder.
+#pragma once
+
+#include <string>
+
+namespace charta::test {
+
+// Creates a database with a new unique name and returns a libpq connection
+// string for it. On failure returns "" and sets *error (when given) to a
+// message fit for QFAIL: PostgreSQL suites fail, never skip, without a cluster.
+// Thread-safe.
+std::string newPostgresDatabase(std::string* error);
+
+}  // namespace charta::test
