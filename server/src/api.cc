@@ -319,7 +319,6 @@ HttpResponse ApiRoutes::metrics(Api& api, Api::Call&) {
         {"charta_devices", "Enrolled devices that are not revoked.",
          "SELECT COUNT(*) FROM devices WHERE revoked_at IS NULL"},
         {"charta_conflicts_open", "Open conflicts waiting for a person.", "SELECT COUNT(*) FROM conflicts"},
-        {"charta_ops_total", "Ops in the store.", "SELECT COUNT(*) FROM ops"},
         {"charta_op_sequence", "The last server sequence assigned.", "SELECT op_seq FROM head WHERE id = 1"},
         {"charta_patients", "Charts in the store.", "SELECT COUNT(*) FROM patients"},
     };

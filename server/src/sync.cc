@@ -165,6 +165,14 @@ Result<PushResult> pushOps(WriteTx& tx, ChartCache& cache, const Device& device,
     for (const DbRow& r : revoked.value()) relayable.insert(static_cast<std::uint64_t>(dbInt(r[0])));
   }
 
+  // Authors a device may name in its own ops: the users of its clinic (also
+  // revoked ones: what a nurse charted offline before her account was closed
+  // is kept).
+  std::set<std::string> authors;
+  auto users = c.query("SELECT id FROM users WHERE clinic_id = $1", P{device.clinic});
+  if (!users.isOk()) return users.status();
+  for (const DbRow& r : users.value()) authors.insert(dbText(r[0]));
+
   std::map<std::string, PatientInfo> patients;
   std::unordered_map<OpId, std::size_t> inBatch;
   std::vector<const Op*> toStore;
@@ -197,6 +205,10 @@ Result<PushResult> pushOps(WriteTx& tx, ChartCache& cache, const Device& device,
     }
     if (op.id.replica.value != device.replica && !relayable.count(op.id.replica.value)) {
       reject(i, "op " + crdt::toString(op.id) + " carries another device's replica id", false);
+      continue;
+    }
+    if (op.id.replica.value == device.replica && !op.author.empty() && !authors.count(op.author)) {
+      reject(i, "the author " + op.author + " is not a user of clinic " + device.clinic, false);
       continue;
     }
     if (!rejectedBefore.value()[i].empty()) {

@@ -66,7 +66,9 @@ struct PushResult {
 //     is the server's or a revoked device's of the same clinic (a tablet
 //     relaying, after a restore, what a lost tablet made): a device must not
 //     take op ids that belong to a live device;
-//   - an op whose id is already stored with different content.
+//   - an op whose id is already stored with different content;
+//   - an op of the device's own replica naming an author who is not a user
+//     of its clinic.
 // Every op received is an audit event.
 Result<PushResult> pushOps(WriteTx& tx, ChartCache& cache, const Device& device, std::uint64_t serverReplica,
                            const std::vector<crdt::Op>& ops, std::int64_t futureBoundMs);

@@ -245,6 +245,13 @@ class ApiTest : public QObject {
     QCOMPARE(parseJson(again.body).find("rejected")->asArray()->size(), std::size_t{1});
     std::int64_t cursor = 0;
     for (const crdt::Op& op : t.pullAll(cursor)) QVERIFY(!(op.id == bad.id));
+    // A device cannot put ops in the name of someone outside its clinic.
+    chart.factory.setUser("dr-nobody");
+    HttpResult stranger = t.push({chart.write(crdt::field::kLanguage, std::string("fr"))});
+    QCOMPARE(stranger.status, 200);
+    json::Value sv = parseJson(stranger.body);
+    QCOMPARE(num(sv, "stored"), std::int64_t{0});
+    QVERIFY(str((*sv.find("rejected")->asArray())[0], "reason").find("not a user of clinic demo") != std::string::npos);
     // The device list shows the flagged op.
     HttpResult devices = admin.get("/v1/admin/devices");
     QCOMPARE(devices.status, 200);
