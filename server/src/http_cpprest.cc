@@ -380,6 +380,10 @@ class Shared {
     std::lock_guard lock(m_mutex);
     m_stopping = true;
   }
+  bool stopping() {
+    std::lock_guard lock(m_mutex);
+    return m_stopping;
+  }
   // Waits until no response is pending, or the deadline passes.
   void waitPending(std::chrono::milliseconds grace) {
     std::unique_lock lock(m_mutex);
@@ -672,6 +676,9 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
       response = errorResponse(500, "internal_error", "the request handler failed");
     }
     m_active.release();
+    // Once stop() has begun, no connection is kept alive: a client's next
+    // request on it would reach a closed listener (which answers 404).
+    if (m_shared->stopping()) response.headers.emplace_back("Connection", "close");
     reply(response);
   }
 
