@@ -318,6 +318,71 @@ class ApiTest : public QObject {
     QVERIFY(ca.doc.demographic(crdt::field::kBirthDate).current().value == crdt::Value(std::string("1950-03-01")));
   }
 
+  void movedPatientIsPurgedAndFetchedWhole() {
+    AdminClient admin(m_server.url());
+    QCOMPARE(admin.login("admin", "demo-admin-pass").status, 200);
+    QVERIFY(admin.post("/v1/admin/clinics", json::Object{{"id", "east"}, {"name", "East clinic"}}).status == 201);
+    QCOMPARE(admin.post("/v1/admin/users", json::Object{{"id", "east-nurse"},
+                                                        {"role", "nurse"},
+                                                        {"clinic", "east"},
+                                                        {"password", "east-nurse-pass"}})
+                 .status,
+             201);
+    TabletClient demo(m_server.url()), east(m_server.url());
+    enrolAndLogin(demo, m_server, issueCode(admin));
+    QCOMPARE(east.enrol(issueCode(admin, "east")).status, 200);
+    QCOMPARE(east.login("east-nurse", "east-nurse-pass").status, 200);
+
+    Chart chart(demo.replica, "nurse", "moving-patient");
+    std::vector<crdt::Op> ops;
+    for (int i = 0; i < 5; ++i) ops.push_back(chart.write(crdt::field::kAddress, "Street " + std::to_string(i)));
+    QCOMPARE(demo.push(ops).status, 200);
+    std::int64_t demoCursor = 0, eastCursor = 0;
+    (void)demo.pullAll(demoCursor);
+    for (const crdt::Op& op : east.pullAll(eastCursor)) QVERIFY(op.patient != "moving-patient");  // not east's
+
+    QCOMPARE(admin.post("/v1/admin/patients/move", json::Object{{"patient", "moving-patient"}, {"clinic", "east"}}).status,
+             200);
+    // The old clinic's tablet is told to purge; the new one to fetch the whole chart.
+    HttpResult d = demo.pullRaw(demoCursor);
+    json::Value dv = parseJson(d.body);
+    QCOMPARE(dv.find("purge")->asArray()->size(), std::size_t{1});
+    QCOMPARE(QString::fromStdString(*(*dv.find("purge")->asArray())[0].asString()), QStringLiteral("moving-patient"));
+    HttpResult e = east.pullRaw(eastCursor);
+    json::Value ev = parseJson(e.body);
+    QCOMPARE(ev.find("enter")->asArray()->size(), std::size_t{1});
+    HttpResult whole = east.pullRaw(0, "&patient=moving-patient");
+    QCOMPARE(whole.status, 200);
+    QCOMPARE(parseJson(whole.body).find("ops")->asArray()->size(), std::size_t{5});
+    // The old clinic can no longer fetch or push it.
+    QCOMPARE(demo.pullRaw(0, "&patient=moving-patient").status, 404);
+    HttpResult late = demo.push({chart.write(crdt::field::kPhone, std::string("555-0199"))});
+    QCOMPARE(num(parseJson(late.body), "stored"), std::int64_t{0});
+  }
+
+  void deviceReportsShowInTheDeviceList() {
+    AdminClient admin(m_server.url());
+    QCOMPARE(admin.login("admin", "demo-admin-pass").status, 200);
+    TabletClient t(m_server.url());
+    enrolAndLogin(t, m_server, issueCode(admin));
+    HttpResult r = t.http.post("/v1/sync/report",
+                               json::serialize(json::Object{{"pending_ops", 12}, {"last_error", "TLS handshake failed"}}),
+                               t.auth());
+    QCOMPARE(r.status, 200);
+    HttpResult list = admin.get("/v1/admin/devices");
+    json::Value lv = parseJson(list.body);
+    bool found = false;
+    for (const json::Value& d : *lv.find("devices")->asArray()) {
+      if (str(d, "id") != t.deviceId) continue;
+      found = true;
+      QCOMPARE(num(d, "pending_ops"), std::int64_t{12});
+      QCOMPARE(QString::fromStdString(str(d, "last_error")), QStringLiteral("TLS handshake failed"));
+      QVERIFY(num(d, "last_seen_at") > 0);
+      QCOMPARE(d.find("stale")->asBool().value_or(true), false);
+    }
+    QVERIFY(found);
+  }
+
   void revokedDeviceIsToldToWipe() {
     AdminClient admin(m_server.url());
     QCOMPARE(admin.login("admin", "demo-admin-pass").status, 200);
