@@ -297,9 +297,10 @@ bool mayActOnClinic(const User& user, const std::string& clinic) {
 }
 
 HttpResponse ApiRoutes::healthz(Api& api, Api::Call&) {
-  std::string epoch = api.m_store.epoch();
-  if (epoch.empty()) return errorResponse(503, "unavailable", "storage is unavailable");
-  return jsonResponse(200, json::Object{{"status", "ok"}, {"store", api.m_store.backendName()}, {"epoch", epoch}});
+  auto epoch = api.m_store.readEpoch();
+  if (!epoch.isOk()) return errorResponse(503, "unavailable", "storage is unavailable");
+  return jsonResponse(200,
+                      json::Object{{"status", "ok"}, {"store", api.m_store.backendName()}, {"epoch", epoch.value()}});
 }
 
 HttpResponse ApiRoutes::metrics(Api& api, Api::Call&) {

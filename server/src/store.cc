@@ -165,10 +165,15 @@ Status Store::init() {
   });
   if (!s.isOk()) return s;
   m_serverReplica = std::stoull(replicaText);
-  return Status::ok();
+  return readEpoch().status();
 }
 
 std::string Store::epoch() {
+  std::lock_guard lock(m_epochMu);
+  return m_epoch;
+}
+
+Result<std::string> Store::readEpoch() {
   std::string out;
   Status s = read([&](Connection& c) {
     auto v = metaValue(c, "epoch");
@@ -176,11 +181,10 @@ std::string Store::epoch() {
     out = v.value();
     return Status::ok();
   });
-  return s.isOk() ? out : std::string();
-}
-
-Status Store::newEpoch() {
-  return withTransaction(*m_db, true, [&](Connection& c) { return setMeta(c, "epoch", randomToken(16)); });
+  if (!s.isOk()) return s;
+  std::lock_guard lock(m_epochMu);
+  m_epoch = out;
+  return out;
 }
 
 Status Store::read(const std::function<Status(Connection&)>& body) {

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 #include <vector>
@@ -86,8 +87,11 @@ class Store {
   Database& db() { return *m_db; }
   Dialect dialect() const { return m_db->dialect(); }
   const std::string& backendName() const { return m_backend; }
-  // Changes when a backup is restored; devices re-push on a new epoch.
+  // Changes when a backup is restored; devices re-push on a new epoch. Read
+  // when the store opens (a restore runs with the servers stopped).
   std::string epoch();
+  // The epoch as stored now: also proves the store answers (/healthz).
+  Result<std::string> readEpoch();
   std::uint64_t serverReplica() const { return m_serverReplica; }
 
   // Runs `body` in a write transaction with the head row locked, then appends
@@ -99,8 +103,6 @@ class Store {
     m_rollbackHook = std::move(hook);
   }
 
-  // Sets a new random epoch (after a restore).
-  Status newEpoch();
 
  private:
   Store(std::unique_ptr<Database> db, std::string backend) : m_db(std::move(db)), m_backend(std::move(backend)) {}
@@ -109,6 +111,8 @@ class Store {
   std::unique_ptr<Database> m_db;
   std::string m_backend;
   std::uint64_t m_serverReplica = 0;
+  std::mutex m_epochMu;
+  std::string m_epoch;
   std::function<void(const std::set<std::string>&)> m_rollbackHook;
 };
 

@@ -58,9 +58,10 @@ Result<PatientInfo> patientInfo(Connection& c, const std::string& patient) {
 
 // Stores already-validated ops with fresh sequences and updates patients,
 // the cache cursor and the conflict index.
-Status storeOps(WriteTx& tx, ChartCache& cache, const std::vector<const Op*>& ops, const std::string& deviceId,
-                const std::string& clinic, const std::vector<bool>& future,
-                std::vector<std::int64_t>& seqsOut) {
+// `docs`: charts this transaction already brought up to date (loaded once).
+Status storeOps(WriteTx& tx, ChartCache& cache, std::map<std::string, crdt::ChartDocument*>& docs,
+                const std::vector<const Op*>& ops, const std::string& deviceId, const std::string& clinic,
+                const std::vector<bool>& future, std::vector<std::int64_t>& seqsOut) {
   if (ops.empty()) return Status::ok();
   std::vector<std::vector<DbValue>> rows;
   rows.reserve(ops.size());
@@ -88,9 +89,14 @@ Status storeOps(WriteTx& tx, ChartCache& cache, const std::vector<const Op*>& op
         P{patient, clinic, firstSeq[patient], seq});
     if (!s.isOk()) return s;
     cache.advance(patient, seq);
-    auto doc = cache.load(tx.conn(), patient);
-    if (!doc.isOk()) return doc.status();
-    s = reindexConflicts(tx, *doc.value(), clinic);
+    auto known = docs.find(patient);
+    crdt::ChartDocument* doc = known == docs.end() ? nullptr : known->second;
+    if (!doc) {
+      auto loaded = cache.load(tx.conn(), patient);
+      if (!loaded.isOk()) return loaded.status();
+      doc = loaded.value();
+    }
+    s = reindexConflicts(tx, *doc, clinic);
     if (!s.isOk()) return s;
   }
   return Status::ok();
@@ -174,6 +180,7 @@ Result<PushResult> pushOps(WriteTx& tx, ChartCache& cache, const Device& device,
   for (const DbRow& r : users.value()) authors.insert(dbText(r[0]));
 
   std::map<std::string, PatientInfo> patients;
+  std::map<std::string, crdt::ChartDocument*> docs;
   std::unordered_map<OpId, std::size_t> inBatch;
   std::vector<const Op*> toStore;
   std::vector<std::size_t> toStoreIndex;
@@ -236,9 +243,13 @@ Result<PushResult> pushOps(WriteTx& tx, ChartCache& cache, const Device& device,
       continue;
     }
     tx.touch(op.patient);
-    auto doc = cache.load(c, op.patient);
-    if (!doc.isOk()) return doc.status();
-    auto applied = doc.value()->apply(op);
+    auto known = docs.find(op.patient);
+    if (known == docs.end()) {
+      auto loaded = cache.load(c, op.patient);
+      if (!loaded.isOk()) return loaded.status();
+      known = docs.emplace(op.patient, loaded.value()).first;
+    }
+    auto applied = known->second->apply(op);
     if (!applied.isOk()) {
       reject(i, applied.status().message(), true);
       continue;
@@ -252,7 +263,7 @@ Result<PushResult> pushOps(WriteTx& tx, ChartCache& cache, const Device& device,
   }
 
   std::vector<std::int64_t> seqs;
-  Status s = storeOps(tx, cache, toStore, device.id, device.clinic, future, seqs);
+  Status s = storeOps(tx, cache, docs, toStore, device.id, device.clinic, future, seqs);
   if (!s.isOk()) return s;
   for (std::size_t k = 0; k < seqs.size(); ++k) {
     out.seqs[toStoreIndex[k]] = seqs[k];
@@ -445,7 +456,8 @@ Result<Op> resolveConflict(WriteTx& tx, ChartCache& cache, std::uint64_t serverR
   if (!applied.isOk()) return applied.status();
   tx.head().serverCounter = static_cast<std::int64_t>(op.id.seq);
   std::vector<std::int64_t> seqs;
-  Status s = storeOps(tx, cache, {&op}, "server", clinic, {false}, seqs);
+  std::map<std::string, crdt::ChartDocument*> docs{{patient, doc.value()}};
+  Status s = storeOps(tx, cache, docs, {&op}, "server", clinic, {false}, seqs);
   if (!s.isOk()) return s;
   tx.audit({"", "", "", "conflict.resolve", clinic, patient,
             detailOf(json::Object{{"conflict", conflictId}, {"op", crdt::toString(op.id)}, {"seq", seqs[0]},
