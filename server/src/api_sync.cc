@@ -237,13 +237,18 @@ HttpResponse ApiRoutes::pull(Api& api, Api::Call& call) {
     }
   }
   PullResult result;
-  Status s = store(api).write([&](WriteTx& tx) -> Status {
-    setActor(tx, call);
-    auto r = pullOps(tx, *call.device, since, limit, patient);
+  Status s = store(api).read([&](Connection& c) -> Status {
+    auto r = readPull(c, *call.device, since, limit, patient);
     if (!r.isOk()) return r.status();
     result = std::move(r).value();
     return Status::ok();
   });
+  if (s.isOk()) {
+    s = store(api).write([&](WriteTx& tx) {
+      setActor(tx, call);
+      return recordPull(tx, *call.device, result, patient.empty());
+    });
+  }
   if (!s.isOk()) return statusResponse(api, s);
   json::Array ops, purge, enter;
   ops.reserve(result.ops.size());

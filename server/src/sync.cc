@@ -291,10 +291,16 @@ Result<PushResult> pushOps(WriteTx& tx, ChartCache& cache, const Device& device,
   return out;
 }
 
-Result<PullResult> pullOps(WriteTx& tx, const Device& device, std::int64_t since, std::int64_t limit,
-                           const std::string& patient) {
+Result<PullResult> readPull(Connection& c, const Device& device, std::int64_t since, std::int64_t limit,
+                            const std::string& patient) {
   PullResult out;
-  Connection& c = tx.conn();
+  // Every op up to the head's sequence has committed (the head row is updated
+  // in the transaction that stores them, under its lock), so bounding the
+  // page by it never skips an op that commits later.
+  auto head = c.query("SELECT op_seq FROM head WHERE id = 1");
+  if (!head.isOk()) return head.status();
+  if (head.value().empty()) return Status::corruption("the store's head row is missing");
+  const std::int64_t headSeq = dbInt(head.value()[0][0]);
   Result<std::vector<DbRow>> rows = std::vector<DbRow>{};
   if (!patient.empty()) {
     auto info = patientInfo(c, patient);
@@ -302,13 +308,14 @@ Result<PullResult> pullOps(WriteTx& tx, const Device& device, std::int64_t since
     if (!info.value().exists || info.value().clinic != device.clinic) {
       return Status::notFound("patient " + patient + " is not in this device's clinic");
     }
-    rows = c.query("SELECT seq, body, patient_id FROM ops WHERE patient_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
-                   P{patient, since, limit});
+    rows = c.query(
+        "SELECT seq, body, patient_id FROM ops WHERE patient_id = $1 AND seq > $2 AND seq <= $4 ORDER BY seq LIMIT $3",
+        P{patient, since, limit, headSeq});
   } else {
     rows = c.query(
         "SELECT o.seq, o.body, o.patient_id FROM ops o JOIN patients p ON p.id = o.patient_id "
-        "WHERE p.clinic_id = $1 AND o.seq > $2 ORDER BY o.seq LIMIT $3",
-        P{device.clinic, since, limit});
+        "WHERE p.clinic_id = $1 AND o.seq > $2 AND o.seq <= $4 ORDER BY o.seq LIMIT $3",
+        P{device.clinic, since, limit, headSeq});
   }
   if (!rows.isOk()) return rows.status();
   std::set<std::string> read;
@@ -316,8 +323,9 @@ Result<PullResult> pullOps(WriteTx& tx, const Device& device, std::int64_t since
     out.ops.push_back(dbBytes(r[1]));
     read.insert(dbText(r[2]));
   }
+  out.patientsRead.assign(read.begin(), read.end());
   out.more = static_cast<std::int64_t>(rows.value().size()) == limit;
-  out.next = out.more ? dbInt(rows.value().back()[0]) : std::max(since, tx.head().opSeq);
+  out.next = out.more ? dbInt(rows.value().back()[0]) : std::max(since, headSeq);
   if (!out.more && !patient.empty() && !rows.value().empty()) out.next = dbInt(rows.value().back()[0]);
 
   if (patient.empty()) {
@@ -339,14 +347,18 @@ Result<PullResult> pullOps(WriteTx& tx, const Device& device, std::int64_t since
     out.purge.assign(purge.begin(), purge.end());
     out.enter.assign(enter.begin(), enter.end());
   }
+  return out;
+}
 
-  for (const std::string& p : read) {
+Status recordPull(WriteTx& tx, const Device& device, const PullResult& pulled, bool wholeCursor) {
+  for (const std::string& p : pulled.patientsRead) {
     tx.audit({"", "", "", "chart.sync_read", device.clinic, p, "{}"});
   }
-  Status s = c.exec("UPDATE devices SET last_seen_at = $2, last_pull_at = $2, last_pull_seq = $3 WHERE id = $1",
-                    P{device.id, tx.now(), patient.empty() ? out.next : device.lastPullSeq});
-  if (!s.isOk()) return s;
-  return out;
+  if (wholeCursor) {
+    return tx.conn().exec("UPDATE devices SET last_seen_at = $2, last_pull_at = $2, last_pull_seq = $3 WHERE id = $1",
+                          P{device.id, tx.now(), pulled.next});
+  }
+  return tx.conn().exec("UPDATE devices SET last_seen_at = $2 WHERE id = $1", P{device.id, tx.now()});
 }
 
 Status movePatient(WriteTx& tx, const std::string& patient, const std::string& toClinic) {

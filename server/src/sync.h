@@ -79,13 +79,17 @@ struct PullResult {
   bool more = false;
   std::vector<std::string> purge;  // patients that left the device's clinic
   std::vector<std::string> enter;  // patients that joined it: fetch with `patient`
+  std::vector<std::string> patientsRead;  // charts in this page (for the audit)
 };
 
 // The ops of the device's clinic after `since`, at most `limit`. With
 // `patient` set: that patient's whole history after `since` (it must be in
-// the clinic). Each chart read is an audit event.
-Result<PullResult> pullOps(WriteTx& tx, const Device& device, std::int64_t since, std::int64_t limit,
-                           const std::string& patient);
+// the clinic). Reads only: a pull does not hold the head lock while it reads.
+Result<PullResult> readPull(Connection& c, const Device& device, std::int64_t since, std::int64_t limit,
+                            const std::string& patient);
+// Audits each chart read by a pull and records the device's cursor (when
+// `wholeCursor`: a pull of the clinic, not of one patient).
+Status recordPull(WriteTx& tx, const Device& device, const PullResult& pulled, bool wholeCursor);
 
 // Moves a patient to another clinic; devices of the old clinic purge it.
 Status movePatient(WriteTx& tx, const std::string& patient, const std::string& toClinic);
