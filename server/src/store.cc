@@ -40,9 +40,10 @@ CREATE TABLE IF NOT EXISTS scope_changes (
   at {INT} NOT NULL);
 CREATE TABLE IF NOT EXISTS ops (
   seq {INT} PRIMARY KEY, replica {INT} NOT NULL, counter {INT} NOT NULL, patient_id TEXT NOT NULL,
-  device_id TEXT NOT NULL, received_at {INT} NOT NULL, hlc_wall {INT} NOT NULL,
+  clinic_id TEXT NOT NULL, device_id TEXT NOT NULL, received_at {INT} NOT NULL, hlc_wall {INT} NOT NULL,
   future_clock {INT} NOT NULL, body {BLOB} NOT NULL, UNIQUE (replica, counter));
 CREATE INDEX IF NOT EXISTS ops_patient_seq ON ops (patient_id, seq);
+CREATE INDEX IF NOT EXISTS ops_clinic_seq ON ops (clinic_id, seq);
 CREATE TABLE IF NOT EXISTS rejected_ops (
   replica {INT} NOT NULL, counter {INT} NOT NULL, patient_id TEXT NOT NULL, device_id TEXT NOT NULL,
   received_at {INT} NOT NULL, reason TEXT NOT NULL, PRIMARY KEY (replica, counter));

@@ -74,12 +74,12 @@ Status storeOps(WriteTx& tx, ChartCache& cache, std::map<std::string, crdt::Char
     lastSeq[op.patient] = seq;
     firstSeq.emplace(op.patient, seq);
     rows.push_back({seq, static_cast<std::int64_t>(op.id.replica.value), static_cast<std::int64_t>(op.id.seq),
-                    op.patient, deviceId, tx.now(), static_cast<std::int64_t>(op.hlc.wallMs),
+                    op.patient, clinic, deviceId, tx.now(), static_cast<std::int64_t>(op.hlc.wallMs),
                     std::int64_t{future[i] ? 1 : 0}, Blob{crdt::encodeOp(op)}});
   }
   auto r = tx.conn().queryMany(
-      "INSERT INTO ops (seq, replica, counter, patient_id, device_id, received_at, hlc_wall, future_clock, body) "
-      "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+      "INSERT INTO ops (seq, replica, counter, patient_id, clinic_id, device_id, received_at, hlc_wall, future_clock, "
+      "body) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
       rows);
   if (!r.isOk()) return r.status();
   for (const auto& [patient, seq] : lastSeq) {
@@ -312,9 +312,11 @@ Result<PullResult> readPull(Connection& c, const Device& device, std::int64_t si
         "SELECT seq, body, patient_id FROM ops WHERE patient_id = $1 AND seq > $2 AND seq <= $4 ORDER BY seq LIMIT $3",
         P{patient, since, limit, headSeq});
   } else {
+    // ops.clinic_id follows the patient's clinic (movePatient updates it), so
+    // this is one range scan of the (clinic_id, seq) index.
     rows = c.query(
-        "SELECT o.seq, o.body, o.patient_id FROM ops o JOIN patients p ON p.id = o.patient_id "
-        "WHERE p.clinic_id = $1 AND o.seq > $2 AND o.seq <= $4 ORDER BY o.seq LIMIT $3",
+        "SELECT seq, body, patient_id FROM ops WHERE clinic_id = $1 AND seq > $2 AND seq <= $4 "
+        "ORDER BY seq LIMIT $3",
         P{device.clinic, since, limit, headSeq});
   }
   if (!rows.isOk()) return rows.status();
@@ -375,6 +377,7 @@ Status movePatient(WriteTx& tx, const std::string& patient, const std::string& t
       P{seq, patient, info.value().clinic, toClinic, tx.now()});
   if (s.isOk()) s = tx.conn().exec("UPDATE patients SET clinic_id = $2 WHERE id = $1", P{patient, toClinic});
   if (s.isOk()) s = tx.conn().exec("UPDATE conflicts SET clinic_id = $2 WHERE patient_id = $1", P{patient, toClinic});
+  if (s.isOk()) s = tx.conn().exec("UPDATE ops SET clinic_id = $2 WHERE patient_id = $1", P{patient, toClinic});
   if (!s.isOk()) return s;
   tx.audit({"", "", "", "patient.move", toClinic, patient,
             detailOf(json::Object{{"from", info.value().clinic}, {"to", toClinic}})});
