@@ -8,49 +8,8 @@
 # (Charta's and the peers' resulting states) is false. Speed goals are not
 # asserted: the machines that run this are shared and noisy.
 cmake_minimum_required(VERSION 3.25)
-if(NOT BENCH OR NOT OUT)
-  message(FATAL_ERROR "usage: cmake -DBENCH=<charta-bench> -DOUT=<report.json> -P check_bench.cmake")
-endif()
-separate_arguments(extra UNIX_COMMAND "${ARGS}")
-execute_process(COMMAND "${BENCH}" crdt --json ${extra}
-                OUTPUT_VARIABLE report
-                RESULT_VARIABLE rc)
-file(WRITE "${OUT}" "${report}")
-if(NOT rc EQUAL 0)
-  message(FATAL_ERROR "charta-bench exited with ${rc}; report (if any) in ${OUT}")
-endif()
-
-set(problems "")
-macro(problem text)
-  list(APPEND problems "${text}")
-endmacro()
-
-# charta-bench prints its report as one line: anything more on stdout is an error.
-string(STRIP "${report}" stripped)
-if(stripped MATCHES "\n")
-  message(FATAL_ERROR "stdout holds more than the one-line JSON report (see ${OUT})")
-endif()
-
-string(JSON suite ERROR_VARIABLE err GET "${report}" suite)
-if(err)
-  message(FATAL_ERROR "the report is not a JSON object with a suite: ${err}\n${report}")
-endif()
-if(NOT suite STREQUAL "crdt")
-  problem("suite is '${suite}', not 'crdt'")
-endif()
-
-# A number > 0 at the given JSON path.
-function(check_positive label)
-  string(JSON type ERROR_VARIABLE err TYPE "${report}" ${ARGN})
-  if(err OR NOT type STREQUAL "NUMBER")
-    set(problems "${problems};${label} is missing or not a number" PARENT_SCOPE)
-    return()
-  endif()
-  string(JSON value GET "${report}" ${ARGN})
-  if(NOT value GREATER 0)
-    set(problems "${problems};${label} is ${value}, not a positive number" PARENT_SCOPE)
-  endif()
-endfunction()
+set(SUITE crdt)
+include(${CMAKE_CURRENT_LIST_DIR}/bench_report_common.cmake)
 
 set(required apply_remote_writes merge_diverged_replicas bytes_per_write_update bytes_per_write_batch peak_rss_apply)
 string(JSON count ERROR_VARIABLE err LENGTH "${report}" results)
