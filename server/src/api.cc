@@ -97,10 +97,11 @@ std::optional<HttpResponse> authenticate(Api& api, Api::Call& call) {
         return Status::ok();
       }
       if (device.value()->revokedAt) {
-        HttpResponse r = errorResponse(410, "device_revoked",
-                                       "this device was revoked: wipe its local data and enrol again");
-        r.body = "{\"error\":{\"code\":\"device_revoked\",\"message\":\"this device was revoked: wipe its local "
-                 "data and enrol again\"},\"wipe\":true}";
+        HttpResponse r =
+            errorResponse(410, "device_revoked", "this device was revoked: wipe its local data and enrol again");
+        r.body =
+            "{\"error\":{\"code\":\"device_revoked\",\"message\":\"this device was revoked: wipe its local "
+            "data and enrol again\"},\"wipe\":true}";
         error = r;
         return Status::ok();
       }
@@ -139,8 +140,7 @@ std::optional<HttpResponse> authenticate(Api& api, Api::Call& call) {
 
 std::optional<HttpResponse> authorise(const Api::Call& call, Need need) {
   switch (need) {
-    case Need::kNothing:
-      return std::nullopt;
+    case Need::kNothing: return std::nullopt;
     case Need::kSession:
       if (!call.user) return unauthorised("sign in first: this call needs a session");
       return std::nullopt;
@@ -243,26 +243,18 @@ HttpResponse jsonResponse(int status, const json::Value& body) {
 
 HttpResponse statusResponse(Api& api, const Status& s) {
   switch (s.code()) {
-    case Status::Code::kOk:
-      return jsonResponse(200, json::Object{{"ok", true}});
-    case Status::Code::kInvalidArgument:
-      return errorResponse(400, "invalid", s.message());
-    case Status::Code::kCorruption:
-      return errorResponse(400, "malformed", s.message());
-    case Status::Code::kUnsupportedVersion:
-      return errorResponse(400, "unsupported_version", s.message());
-    case Status::Code::kRejected:
-      return errorResponse(422, "rejected", s.message());
-    case Status::Code::kNotFound:
-      return errorResponse(404, "not_found", s.message());
-    case Status::Code::kAlreadyExists:
-      return errorResponse(409, "exists", s.message());
+    case Status::Code::kOk: return jsonResponse(200, json::Object{{"ok", true}});
+    case Status::Code::kInvalidArgument: return errorResponse(400, "invalid", s.message());
+    case Status::Code::kCorruption: return errorResponse(400, "malformed", s.message());
+    case Status::Code::kUnsupportedVersion: return errorResponse(400, "unsupported_version", s.message());
+    case Status::Code::kRejected: return errorResponse(422, "rejected", s.message());
+    case Status::Code::kNotFound: return errorResponse(404, "not_found", s.message());
+    case Status::Code::kAlreadyExists: return errorResponse(409, "exists", s.message());
     case Status::Code::kIoError:
       ApiRoutes::metricsOf(api).error("storage");
       ApiRoutes::log(api).error("storage.error", {{"message", s.message()}});
       return errorResponse(503, "unavailable", "storage is unavailable; retry later");
-    case Status::Code::kClockSkew:
-      break;
+    case Status::Code::kClockSkew: break;
   }
   ApiRoutes::metricsOf(api).error("internal");
   ApiRoutes::log(api).error("internal.error", {{"message", s.toString()}});
@@ -285,6 +277,16 @@ std::optional<json::Value> parseBody(const HttpRequest& req, HttpResponse& error
     return std::nullopt;
   }
   return std::move(parsed).value();
+}
+
+std::optional<HttpResponse> readObject(const HttpRequest& req, const std::function<void(json::ObjectReader&)>& read) {
+  HttpResponse error;
+  auto body = parseBody(req, error);
+  if (!body) return error;
+  json::ObjectReader reader(*body, "body");
+  read(reader);
+  if (Status s = reader.finish(); !s.isOk()) return errorResponse(400, "invalid", s.message());
+  return std::nullopt;
 }
 
 void setActor(WriteTx& tx, const Api::Call& call) {

@@ -31,7 +31,8 @@ std::optional<HttpResponse> readQuery(const HttpRequest& req, std::initializer_l
   return std::nullopt;
 }
 
-std::optional<HttpResponse> readLimits(std::map<std::string, std::string>& q, std::int64_t& limit, std::int64_t& offset) {
+std::optional<HttpResponse> readLimits(std::map<std::string, std::string>& q, std::int64_t& limit,
+                                       std::int64_t& offset) {
   limit = 100;
   offset = 0;
   if (q.count("limit")) {
@@ -70,18 +71,20 @@ HttpResponse ApiRoutes::listClinics(Api& api, Api::Call& call) {
   if (s.isOk()) s = auditRead(store(api), call, "admin.clinics.read", "");
   if (!s.isOk()) return statusResponse(api, s);
   json::Array out;
-  for (const Clinic& c : clinics) out.push_back(json::Object{{"id", c.id}, {"name", c.name}, {"created_at", c.createdAt}});
+  for (const Clinic& c : clinics)
+    out.push_back(json::Object{{"id", c.id}, {"name", c.name}, {"created_at", c.createdAt}});
   return jsonResponse(200, json::Object{{"clinics", std::move(out)}});
 }
 
 HttpResponse ApiRoutes::createClinic(Api& api, Api::Call& call) {
-  HttpResponse error;
-  auto body = parseBody(call.req, error);
-  if (!body) return error;
-  json::ObjectReader r(*body, "body");
-  std::string id = r.requiredString("id", 64);
-  std::string name = r.requiredString("name", 200);
-  if (Status st = r.finish(); !st.isOk()) return errorResponse(400, "invalid", st.message());
+  std::string id;
+  std::string name;
+  if (auto bad = readObject(call.req, [&](json::ObjectReader& r) {
+        id = r.requiredString("id", 64);
+        name = r.requiredString("name", 200);
+      })) {
+    return *bad;
+  }
   Status s = store(api).write([&](WriteTx& tx) {
     setActor(tx, call);
     return server::createClinic(tx, {id, name, 0});
@@ -120,16 +123,20 @@ HttpResponse ApiRoutes::listUsers(Api& api, Api::Call& call) {
 }
 
 HttpResponse ApiRoutes::createUser(Api& api, Api::Call& call) {
-  HttpResponse error;
-  auto body = parseBody(call.req, error);
-  if (!body) return error;
-  json::ObjectReader r(*body, "body");
-  std::string id = r.requiredString("id", 64);
-  std::string displayName = r.optionalString("display_name", 200).value_or("");
-  std::string roleText = r.requiredString("role", 32);
-  std::string clinic = r.optionalString("clinic", 64).value_or("");
-  std::string password = r.requiredString("password", 1024);
-  if (Status st = r.finish(); !st.isOk()) return errorResponse(400, "invalid", st.message());
+  std::string id;
+  std::string displayName;
+  std::string roleText;
+  std::string clinic;
+  std::string password;
+  if (auto bad = readObject(call.req, [&](json::ObjectReader& r) {
+        id = r.requiredString("id", 64);
+        displayName = r.optionalString("display_name", 200).value_or("");
+        roleText = r.requiredString("role", 32);
+        clinic = r.optionalString("clinic", 64).value_or("");
+        password = r.requiredString("password", 1024);
+      })) {
+    return *bad;
+  }
   auto role = parseRole(roleText);
   if (!role) return errorResponse(400, "invalid", "role: nurse, clinic_admin or sysadmin");
   if (call.user->role == Role::kClinicAdmin && (*role == Role::kSysadmin || clinic != call.user->clinic)) {
@@ -140,7 +147,9 @@ HttpResponse ApiRoutes::createUser(Api& api, Api::Call& call) {
     return server::createUser(tx, id, displayName, *role, clinic, password);
   });
   if (!s.isOk()) return statusResponse(api, s);
-  return jsonResponse(201, json::Object{{"id", id}, {"role", roleText}, {"clinic", clinic.empty() ? json::Value() : json::Value(clinic)}});
+  return jsonResponse(
+      201,
+      json::Object{{"id", id}, {"role", roleText}, {"clinic", clinic.empty() ? json::Value() : json::Value(clinic)}});
 }
 
 HttpResponse ApiRoutes::revokeUser(Api& api, Api::Call& call) {
@@ -162,12 +171,10 @@ HttpResponse ApiRoutes::revokeUser(Api& api, Api::Call& call) {
 }
 
 HttpResponse ApiRoutes::issueCode(Api& api, Api::Call& call) {
-  HttpResponse error;
-  auto body = parseBody(call.req, error);
-  if (!body) return error;
-  json::ObjectReader r(*body, "body");
-  std::string clinic = r.requiredString("clinic", 64);
-  if (Status st = r.finish(); !st.isOk()) return errorResponse(400, "invalid", st.message());
+  std::string clinic;
+  if (auto bad = readObject(call.req, [&](json::ObjectReader& r) { clinic = r.requiredString("clinic", 64); })) {
+    return *bad;
+  }
   if (!mayActOnClinic(*call.user, clinic)) return errorResponse(403, "forbidden", "this clinic is not yours");
   std::string code;
   std::int64_t ttl = static_cast<std::int64_t>(config(api).enrolmentCodeTtlSeconds) * 1000;
@@ -266,30 +273,31 @@ HttpResponse ApiRoutes::listConflicts(Api& api, Api::Call& call) {
   json::Array out;
   for (const ConflictRow& row : rows) {
     auto detail = json::parse(row.detail);
-    out.push_back(json::Object{{"id", row.id},
-                               {"patient", row.patient},
-                               {"clinic", row.clinic},
-                               {"path", row.path},
-                               {"clinical", row.clinical},
-                               {"opened_at", row.openedAt},
-                               {"values", detail.isOk() && detail.value().find("values")
-                                              ? *detail.value().find("values")
-                                              : json::Value::array()},
-                               {"shown", detail.isOk() && detail.value().find("shown") ? *detail.value().find("shown")
-                                                                                      : json::Value()}});
+    out.push_back(json::Object{
+        {"id", row.id},
+        {"patient", row.patient},
+        {"clinic", row.clinic},
+        {"path", row.path},
+        {"clinical", row.clinical},
+        {"opened_at", row.openedAt},
+        {"values",
+         detail.isOk() && detail.value().find("values") ? *detail.value().find("values") : json::Value::array()},
+        {"shown", detail.isOk() && detail.value().find("shown") ? *detail.value().find("shown") : json::Value()}});
   }
   return jsonResponse(200, json::Object{{"total", total}, {"conflicts", std::move(out)}});
 }
 
 HttpResponse ApiRoutes::resolveConflict(Api& api, Api::Call& call) {
-  HttpResponse error;
-  auto body = parseBody(call.req, error);
-  if (!body) return error;
-  json::ObjectReader r(*body, "body");
-  std::string id = r.requiredString("id", 1024);
-  const json::Value* value = r.optionalValue("value");
-  std::string reason = r.requiredString("reason", 2000);
-  if (Status st = r.finish(); !st.isOk()) return errorResponse(400, "invalid", st.message());
+  std::string id;
+  std::optional<json::Value> value;
+  std::string reason;
+  if (auto bad = readObject(call.req, [&](json::ObjectReader& r) {
+        id = r.requiredString("id", 1024);
+        if (const json::Value* v = r.optionalValue("value")) value = *v;
+        reason = r.requiredString("reason", 2000);
+      })) {
+    return *bad;
+  }
   if (!value) return errorResponse(400, "invalid", "body.value: the value to keep is required");
   crdt::Value v;
   if (auto str = value->asString()) {
@@ -317,7 +325,8 @@ HttpResponse ApiRoutes::resolveConflict(Api& api, Api::Call& call) {
 
 HttpResponse ApiRoutes::queryAudit(Api& api, Api::Call& call) {
   std::map<std::string, std::string> q;
-  if (auto e = readQuery(call.req, {"patient", "user", "device", "action", "from", "to", "after", "limit"}, q)) return *e;
+  if (auto e = readQuery(call.req, {"patient", "user", "device", "action", "from", "to", "after", "limit"}, q))
+    return *e;
   std::int64_t limit = 100, offset = 0;
   q.erase("offset");
   if (auto e = readLimits(q, limit, offset)) return *e;
@@ -375,20 +384,22 @@ HttpResponse ApiRoutes::verifyAudit(Api& api, Api::Call& call) {
   if (!v.isOk()) return statusResponse(api, v.status());
   Status s = auditRead(store(api), call, "admin.audit.verify", "");
   if (!s.isOk()) return statusResponse(api, s);
-  return jsonResponse(200, json::Object{{"ok", v.value().ok},
-                                        {"checked", v.value().checked},
-                                        {"first_broken", v.value().ok ? json::Value() : json::Value(v.value().firstBroken)},
-                                        {"problem", v.value().problem}});
+  return jsonResponse(200,
+                      json::Object{{"ok", v.value().ok},
+                                   {"checked", v.value().checked},
+                                   {"first_broken", v.value().ok ? json::Value() : json::Value(v.value().firstBroken)},
+                                   {"problem", v.value().problem}});
 }
 
 HttpResponse ApiRoutes::movePatient(Api& api, Api::Call& call) {
-  HttpResponse error;
-  auto body = parseBody(call.req, error);
-  if (!body) return error;
-  json::ObjectReader r(*body, "body");
-  std::string patient = r.requiredString("patient", 256);
-  std::string clinic = r.requiredString("clinic", 64);
-  if (Status st = r.finish(); !st.isOk()) return errorResponse(400, "invalid", st.message());
+  std::string patient;
+  std::string clinic;
+  if (auto bad = readObject(call.req, [&](json::ObjectReader& r) {
+        patient = r.requiredString("patient", 256);
+        clinic = r.requiredString("clinic", 64);
+      })) {
+    return *bad;
+  }
   Status s = store(api).write([&](WriteTx& tx) {
     setActor(tx, call);
     return server::movePatient(tx, patient, clinic);

@@ -3,6 +3,7 @@
 // Shared by api.cc (routing, authentication, errors), api_sync.cc (enrolment,
 // login, push, pull) and api_admin.cc (the admin API).
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -75,6 +76,10 @@ HttpResponse statusResponse(Api& api, const Status& s);
 
 // Parses the body as a JSON object; a 400 response on failure.
 std::optional<json::Value> parseBody(const HttpRequest& req, HttpResponse& error);
+// Parses the body as a JSON object and lets `read` take its members; the
+// error response (415, or 400 for bad JSON, a missing, mistyped or unknown
+// member) when that fails, nullopt when the members were read.
+std::optional<HttpResponse> readObject(const HttpRequest& req, const std::function<void(json::ObjectReader&)>& read);
 
 // Sets the acting user/device/address of a write transaction from the call.
 void setActor(WriteTx& tx, const Api::Call& call);

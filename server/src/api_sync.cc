@@ -10,9 +10,9 @@ namespace charta::server {
 namespace {
 
 HttpResponse throttled(std::int64_t waitMs) {
-  HttpResponse r = errorResponse(429, "too_many_attempts",
-                                 "too many failed attempts: wait " + std::to_string((waitMs + 999) / 1000) +
-                                     " s before trying again");
+  HttpResponse r = errorResponse(
+      429, "too_many_attempts",
+      "too many failed attempts: wait " + std::to_string((waitMs + 999) / 1000) + " s before trying again");
   r.headers.emplace_back("Retry-After", std::to_string((waitMs + 999) / 1000));
   return r;
 }
@@ -37,13 +37,14 @@ HttpResponse ApiRoutes::enrol(Api& api, Api::Call& call) {
   std::int64_t now = nowMs();
   std::string addressKey = "addr:" + call.req.remoteAddress;
   if (std::int64_t wait = addressThrottle(api).waitMs(addressKey, now); wait > 0) return throttled(wait);
-  HttpResponse error;
-  auto body = parseBody(call.req, error);
-  if (!body) return error;
-  json::ObjectReader r(*body, "body");
-  std::string code = r.requiredString("code", 64);
-  std::string name = r.requiredString("name", 200);
-  if (Status s = r.finish(); !s.isOk()) return errorResponse(400, "invalid", s.message());
+  std::string code;
+  std::string name;
+  if (auto bad = readObject(call.req, [&](json::ObjectReader& r) {
+        code = r.requiredString("code", 64);
+        name = r.requiredString("name", 200);
+      })) {
+    return *bad;
+  }
   Enrolled enrolled;
   Status s = store(api).write([&](WriteTx& tx) -> Status {
     tx.setActor("", "", call.req.remoteAddress);
@@ -67,18 +68,20 @@ HttpResponse ApiRoutes::enrol(Api& api, Api::Call& call) {
 }
 
 HttpResponse ApiRoutes::login(Api& api, Api::Call& call) {
-  HttpResponse error;
-  auto body = parseBody(call.req, error);
-  if (!body) return error;
-  json::ObjectReader r(*body, "body");
-  std::string username = r.requiredString("username", 64);
-  std::string password = r.requiredString("password", 1024);
-  if (Status s = r.finish(); !s.isOk()) return errorResponse(400, "invalid", s.message());
+  std::string username;
+  std::string password;
+  if (auto bad = readObject(call.req, [&](json::ObjectReader& r) {
+        username = r.requiredString("username", 64);
+        password = r.requiredString("password", 1024);
+      })) {
+    return *bad;
+  }
 
   std::int64_t now = nowMs();
   std::string accountKey = "user:" + username;
   std::string addressKey = "addr:" + call.req.remoteAddress;
-  std::int64_t wait = std::max(accountThrottle(api).waitMs(accountKey, now), addressThrottle(api).waitMs(addressKey, now));
+  std::int64_t wait =
+      std::max(accountThrottle(api).waitMs(accountKey, now), addressThrottle(api).waitMs(addressKey, now));
   if (wait > 0) return throttled(wait);
 
   std::optional<User> user;
@@ -173,7 +176,8 @@ HttpResponse ApiRoutes::push(Api& api, Api::Call& call) {
   }
   auto ops = crdt::decodeBatch(call.req.body);
   if (!ops.isOk()) {
-    return errorResponse(400, ops.status().code() == Status::Code::kUnsupportedVersion ? "unsupported_version" : "malformed",
+    return errorResponse(400,
+                         ops.status().code() == Status::Code::kUnsupportedVersion ? "unsupported_version" : "malformed",
                          "the op batch does not decode: " + ops.status().message());
   }
   if (ops.value().size() > config(api).pushMaxOps) {
@@ -204,7 +208,8 @@ HttpResponse ApiRoutes::push(Api& api, Api::Call& call) {
   json::Array seqs, rejected, flagged;
   for (std::int64_t q : result.seqs) seqs.emplace_back(q);
   for (const auto& rj : result.rejected) {
-    rejected.push_back(json::Object{{"index", static_cast<std::int64_t>(rj.index)}, {"op", rj.op}, {"reason", rj.reason}});
+    rejected.push_back(
+        json::Object{{"index", static_cast<std::int64_t>(rj.index)}, {"op", rj.op}, {"reason", rj.reason}});
   }
   for (std::size_t f : result.flagged) flagged.emplace_back(static_cast<std::int64_t>(f));
   return jsonResponse(200, json::Object{{"epoch", store(api).epoch()},
@@ -264,13 +269,14 @@ HttpResponse ApiRoutes::pull(Api& api, Api::Call& call) {
 }
 
 HttpResponse ApiRoutes::report(Api& api, Api::Call& call) {
-  HttpResponse error;
-  auto body = parseBody(call.req, error);
-  if (!body) return error;
-  json::ObjectReader r(*body, "body");
-  std::int64_t pending = r.requiredInt("pending_ops", 0, std::int64_t{1} << 40);
-  std::optional<std::string> lastError = r.optionalString("last_error", 2000);
-  if (Status st = r.finish(); !st.isOk()) return errorResponse(400, "invalid", st.message());
+  std::int64_t pending;
+  std::optional<std::string> lastError;
+  if (auto bad = readObject(call.req, [&](json::ObjectReader& r) {
+        pending = r.requiredInt("pending_ops", 0, std::int64_t{1} << 40);
+        lastError = r.optionalString("last_error", 2000);
+      })) {
+    return *bad;
+  }
   Status s = store(api).write([&](WriteTx& tx) -> Status {
     setActor(tx, call);
     Status e = tx.conn().exec("UPDATE devices SET pending_ops = $2, last_seen_at = $3 WHERE id = $1",
