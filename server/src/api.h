@@ -27,9 +27,6 @@ class Api {
 
   HttpResponse handle(const HttpRequest& req);
 
-  Metrics& metrics() { return m_metrics; }
-  ChartCache& charts() { return m_charts; }
-
   struct Call;  // one request being answered (api_internal.h)
 
  private:

@@ -47,7 +47,5 @@ bool equalConstantTime(std::string_view a, std::string_view b);
 
 std::string toHex(std::string_view bytes);
 std::string base64Encode(std::string_view bytes);
-// kCorruption on characters outside the standard alphabet or bad padding.
-Result<std::string> base64Decode(std::string_view text);
 
 }  // namespace charta::server

@@ -138,11 +138,6 @@ void ChartCache::invalidate(const std::set<std::string>& patients) {
   for (const std::string& p : patients) m_charts.erase(p);
 }
 
-std::size_t ChartCache::size() {
-  std::lock_guard lock(m_mu);
-  return m_charts.size();
-}
-
 Result<PushResult> pushOps(WriteTx& tx, ChartCache& cache, const Device& device, std::uint64_t serverReplica,
                            const std::vector<Op>& ops, std::int64_t futureBoundMs) {
   PushResult out;

@@ -35,7 +35,6 @@ class ChartCache {
   // Records that `seq` was applied to the cached chart (after a store).
   void advance(const std::string& patient, std::int64_t seq);
   void invalidate(const std::set<std::string>& patients);
-  std::size_t size();
 
  private:
   struct Entry {
