@@ -5,6 +5,7 @@
 #   report             the report text
 #   problems           a list the check appends to (problem(text))
 #   check_positive(label path...)  a number > 0 at that JSON path
+#   charta_bench_finish()          every "checks" entry true, then fail or pass
 # REQUIRES: BENCH, OUT and SUITE set.
 if(NOT BENCH OR NOT OUT)
   message(FATAL_ERROR "usage: cmake -DBENCH=<charta-bench> -DOUT=<report.json> [-DARGS=...] -P <check>.cmake")
@@ -47,3 +48,27 @@ function(check_positive label)
     set(problems "${problems};${label} is ${value}, not a positive number" PARENT_SCOPE)
   endif()
 endfunction()
+
+# Appends a problem for every entry of the report's "checks" that is not true,
+# then fails with every problem found, or reports the report as ok.
+macro(charta_bench_finish)
+  string(JSON nchecks ERROR_VARIABLE err LENGTH "${report}" checks)
+  if(err OR nchecks EQUAL 0)
+    problem("checks is missing or empty")
+  else()
+    math(EXPR last "${nchecks} - 1")
+    foreach(i RANGE ${last})
+      string(JSON check MEMBER "${report}" checks ${i})
+      string(JSON ok GET "${report}" checks "${check}")
+      if(NOT ok)
+        problem("check ${check} failed")
+      endif()
+    endforeach()
+  endif()
+  list(FILTER problems EXCLUDE REGEX "^$")
+  if(problems)
+    list(JOIN problems "\n  " text)
+    message(FATAL_ERROR "the charta-bench ${SUITE} report (${OUT}) is not right:\n  ${text}")
+  endif()
+  message(STATUS "charta-bench ${SUITE} report ok: ${OUT}")
+endmacro()
