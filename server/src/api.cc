@@ -24,6 +24,7 @@ const Route kRoutes[] = {
     {"POST", "/v1/sync/push", "push", Need::kSync, &ApiRoutes::push},
     {"GET", "/v1/sync/pull", "pull", Need::kSync, &ApiRoutes::pull},
     {"POST", "/v1/sync/report", "report", Need::kSync, &ApiRoutes::report},
+    {"POST", "/v1/sync/audit", "device_audit", Need::kSync, &ApiRoutes::deviceAudit},
     {"GET", "/v1/admin/clinics", "admin_clinics", Need::kSysadmin, &ApiRoutes::listClinics},
     {"POST", "/v1/admin/clinics", "admin_clinic_create", Need::kSysadmin, &ApiRoutes::createClinic},
     {"GET", "/v1/admin/users", "admin_users", Need::kAdmin, &ApiRoutes::listUsers},

@@ -1,6 +1,7 @@
 // Enrolment, sign-in and the sync endpoints.
 
 #include <charconv>
+#include <map>
 
 #include "api_internal.h"
 #include "charta/crdt/op_codec.h"
@@ -23,6 +24,38 @@ std::optional<std::int64_t> parseInt(const std::string& s) {
   if (ec != std::errc() || p != s.data() + s.size() || s.empty()) return std::nullopt;
   return v;
 }
+
+// The limits of POST /v1/sync/audit (docs/PROTOCOL.md, "Device audit events").
+constexpr std::size_t kDeviceAuditMaxEvents = 1000;
+constexpr std::size_t kDeviceAuditDetailBytes = 4096;
+constexpr std::size_t kDeviceAuditActionBytes = 64;
+// Sequences and times stay within what a JavaScript number holds exactly, and
+// seq + 1 never overflows.
+constexpr std::int64_t kDeviceAuditMaxInt = std::int64_t{1} << 53;
+
+// A device's action names: 1-64 of [a-z0-9_.]. Stored as "tablet." + name:
+// no action of the server's own starts so ("device." would not do: the server
+// writes "device.enrol" and "device.revoke"), so a device's record of what
+// happened on it never reads as something the server did.
+constexpr std::string_view kDeviceActionPrefix = "tablet.";
+
+bool validDeviceAction(std::string_view action) {
+  if (action.empty() || action.size() > kDeviceAuditActionBytes) return false;
+  for (char c : action) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.')) return false;
+  }
+  return true;
+}
+
+// One event of a device's audit upload, checked.
+struct DeviceAuditEvent {
+  std::int64_t seq = 0;
+  std::int64_t at = 0;
+  std::string user;
+  std::string action;
+  std::string patient;
+  json::Value detail;  // an object
+};
 
 json::Value userJson(const User& u) {
   return json::Object{{"id", u.id},
@@ -264,6 +297,7 @@ HttpResponse ApiRoutes::pull(Api& api, Api::Call& call) {
                                         {"ops", std::move(ops)},
                                         {"next", result.next},
                                         {"more", result.more},
+                                        {"head", result.head},
                                         {"purge", std::move(purge)},
                                         {"enter", std::move(enter)}});
 }
@@ -289,6 +323,129 @@ HttpResponse ApiRoutes::report(Api& api, Api::Call& call) {
   });
   if (!s.isOk()) return statusResponse(api, s);
   return jsonResponse(200, json::Object{{"ok", true}});
+}
+
+HttpResponse ApiRoutes::deviceAudit(Api& api, Api::Call& call) {
+  HttpResponse error;
+  auto body = parseBody(call.req, error);
+  if (!body) return error;
+  const json::Array* list = nullptr;
+  {
+    json::ObjectReader r(*body, "body");
+    const json::Value* v = r.optionalValue("events");
+    if (Status s = r.finish(); !s.isOk()) return errorResponse(400, "invalid", s.message());
+    if (v == nullptr || v->asArray() == nullptr) {
+      return errorResponse(400, "invalid", v == nullptr ? "body.events: missing" : "body.events: expected an array");
+    }
+    list = v->asArray();
+  }
+  if (list->size() > kDeviceAuditMaxEvents) {
+    return errorResponse(413, "too_many_events",
+                         "at most " + std::to_string(kDeviceAuditMaxEvents) + " events per call; split the batch");
+  }
+  // Everything the body alone can tell is checked before the transaction, so
+  // a bad batch costs no lock on the head row.
+  std::vector<DeviceAuditEvent> events;
+  events.reserve(list->size());
+  for (std::size_t i = 0; i < list->size(); ++i) {
+    std::string where = "body.events[" + std::to_string(i) + "]";
+    json::ObjectReader r((*list)[i], where);
+    DeviceAuditEvent e;
+    e.seq = r.requiredInt("seq", 1, kDeviceAuditMaxInt);
+    e.at = r.requiredInt("at", 0, kDeviceAuditMaxInt);
+    e.user = r.requiredString("user", 64);
+    e.action = r.requiredString("action", kDeviceAuditActionBytes);
+    e.patient = r.optionalString("patient", crdt::kMaxIdBytes).value_or(std::string());
+    std::string detail = r.optionalString("detail", kDeviceAuditDetailBytes).value_or("{}");
+    if (Status s = r.finish(); !s.isOk()) return errorResponse(400, "invalid", s.message());
+    if (!validDeviceAction(e.action)) {
+      return errorResponse(400, "invalid", where + ".action: 1-64 characters of a-z, 0-9, '_' and '.'");
+    }
+    // Shallower than the default: the object is nested in the row's own
+    // detail, which the admin API parses again.
+    json::ParseLimits limits;
+    limits.maxDepth = 32;
+    auto parsed = json::parse(detail, limits);
+    if (!parsed.isOk() || !parsed.value().isObject()) {
+      return errorResponse(400, "invalid",
+                           where + ".detail: expected a JSON object in a string" +
+                               (parsed.isOk() ? std::string() : ": " + parsed.status().message()));
+    }
+    e.detail = std::move(parsed).value();
+    // The device numbers its events 1, 2, 3...: a batch that skips or repeats
+    // one is a bug on the device, and storing it would hide the hole.
+    if (!events.empty() && e.seq != events.back().seq + 1) {
+      return errorResponse(
+          400, "invalid",
+          where + ".seq: expected " + std::to_string(events.back().seq + 1) + " (the seqs of a batch ascend by one)");
+    }
+    events.push_back(std::move(e));
+  }
+
+  std::int64_t acked = 0;
+  std::int64_t stored = 0;
+  bool gap = false;
+  Status s = store(api).write([&](WriteTx& tx) -> Status {
+    // The body runs again when the transaction is retried.
+    stored = 0;
+    gap = false;
+    setActor(tx, call);
+    Connection& c = tx.conn();
+    auto rows =
+        c.query("SELECT acked_seq FROM device_audit WHERE device_id = $1", std::vector<DbValue>{call.device->id});
+    if (!rows.isOk()) return rows.status();
+    acked = rows.value().empty() ? 0 : dbInt(rows.value()[0][0]);
+    if (!events.empty() && events.front().seq > acked + 1) {
+      // Events acked+1 .. first-1 would be missing from the chain for good.
+      gap = true;
+      return Status::invalidArgument("body.events[0].seq: expected " + std::to_string(acked + 1) +
+                                     ": the server holds this device's events up to seq " + std::to_string(acked) +
+                                     "; send again from there");
+    }
+    // Any user of the device's clinic may have recorded an event (a tablet is
+    // shared), including one revoked since: the record of what they did stays.
+    std::map<std::string, bool> ofClinic;
+    for (std::size_t i = 0; i < events.size(); ++i) {
+      auto [it, fresh] = ofClinic.try_emplace(events[i].user, false);
+      if (fresh) {
+        auto user = findUser(c, events[i].user);
+        if (!user.isOk()) return user.status();
+        it->second =
+            user.value() && user.value()->role != Role::kSysadmin && user.value()->clinic == call.device->clinic;
+      }
+      if (!it->second) {
+        return Status::invalidArgument("body.events[" + std::to_string(i) + "].user: " + json::quote(events[i].user) +
+                                       " is not a user of this device's clinic");
+      }
+    }
+    for (const DeviceAuditEvent& e : events) {
+      if (e.seq <= acked) continue;  // stored by an earlier call whose answer was lost
+      // The row's time is the server's (the chain's times come from one
+      // clock); the tablet's own clock and numbering go into the detail.
+      tx.audit(
+          {e.user, call.device->id, "", std::string(kDeviceActionPrefix) + e.action, call.device->clinic, e.patient,
+           json::serialize(json::Object{
+               {"device_at", e.at}, {"device_seq", e.seq}, {"uploaded_by", call.user->id}, {"detail", e.detail}})});
+      ++stored;
+    }
+    Status st =
+        c.exec("UPDATE devices SET last_seen_at = $2 WHERE id = $1", std::vector<DbValue>{call.device->id, tx.now()});
+    if (!st.isOk() || stored == 0) return st;
+    acked = events.back().seq;
+    return c.exec(
+        "INSERT INTO device_audit (device_id, acked_seq, updated_at) VALUES ($1, $2, $3) "
+        "ON CONFLICT (device_id) DO UPDATE SET acked_seq = excluded.acked_seq, updated_at = excluded.updated_at",
+        std::vector<DbValue>{call.device->id, acked, tx.now()});
+  });
+  if (gap) {
+    // The error also carries the cursor, so a device can tell what the
+    // server holds without parsing the message.
+    return jsonResponse(
+        400, json::Object{{"error", json::Object{{"code", "invalid"}, {"message", s.message()}}}, {"acked", acked}});
+  }
+  if (!s.isOk()) return statusResponse(api, s);
+  metricsOf(api).deviceAuditStored(stored);
+  return jsonResponse(200, json::Object{{"acked", acked}});
 }
 
 }  // namespace charta::server

@@ -47,6 +47,14 @@ Result<std::int64_t> copyTable(Connection& from, Connection& to, const std::stri
   return copied;
 }
 
+// Backups are SQLite files; one made by an older server lacks the tables
+// added since (with the same schema version).
+Result<bool> backupHasTable(Connection& backup, const std::string& table) {
+  auto rows = backup.query("SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = $1", P{table});
+  if (!rows.isOk()) return rows.status();
+  return dbInt(rows.value()[0][0]) > 0;
+}
+
 Result<std::int64_t> countRows(Connection& c, const std::string& table) {
   auto rows = c.query("SELECT COUNT(*) FROM " + table);
   if (!rows.isOk()) return rows.status();
@@ -147,13 +155,22 @@ Result<RestoreInfo> restoreStore(Store& store, const std::string& path, const st
     auto replica = c.query("SELECT value FROM meta WHERE key = 'server_replica'");
     if (!replica.isOk()) return replica.status();
 
+    // The devices' audit cursors say which of their events the chain holds,
+    // so they stay with the chain: kept with the kept audit trail (a device
+    // does not send again what it was told is stored), else the backup's.
+    auto keep = [&](const std::string& table) {
+      return table == "head" || ((table == "audit" || table == "device_audit") && info.keptAudit);
+    };
     for (auto it = storeTables().rbegin(); it != storeTables().rend(); ++it) {
-      if (*it == "head" || (*it == "audit" && info.keptAudit)) continue;
+      if (keep(*it)) continue;
       Status d = c.exec("DELETE FROM " + *it);
       if (!d.isOk()) return d;
     }
     for (const std::string& table : storeTables()) {
-      if (table == "head" || (table == "audit" && info.keptAudit)) continue;
+      if (keep(table)) continue;
+      auto present = backupHasTable(src, table);
+      if (!present.isOk()) return present.status();
+      if (!present.value()) continue;  // a backup made before the table existed: it had no rows
       auto n = copyTable(src, c, table);
       if (!n.isOk()) return n.status();
       if (table == "ops") info.ops = n.value();

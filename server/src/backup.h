@@ -13,7 +13,8 @@
 // server lacks, so nothing any tablet still holds is lost. What restore keeps
 // from the store it replaces, when that store is readable:
 //   - the audit trail (access that happened after the backup stays recorded;
-//     the restore itself is an audit event),
+//     the restore itself is an audit event) and, with it, how far each
+//     device's uploaded audit events reach,
 //   - device and user revocations (a device revoked after the backup stays
 //     revoked),
 //   - the largest op sequence and server op counter (never reused).

@@ -1,9 +1,10 @@
 #pragma once
 
 // The server's Prometheus metrics: request counts by route and status, ops
-// stored, errors, and a sync latency histogram, kept in process (atomics and
-// a mutex per family); gauges that live in the store (devices, open
-// conflicts) are read when /metrics is scraped. Text exposition format 0.0.4.
+// stored, device audit events stored, errors, and a sync latency histogram,
+// kept in process (atomics and a mutex per family); gauges that live in the
+// store (devices, open conflicts) are read when /metrics is scraped. Text
+// exposition format 0.0.4.
 //
 // Thread-safe.
 
@@ -26,6 +27,7 @@ class Metrics {
   void opsStored(std::int64_t n) { m_opsStored += n; }
   void opsRejected(std::int64_t n) { m_opsRejected += n; }
   void opsFlagged(std::int64_t n) { m_opsFlagged += n; }
+  void deviceAuditStored(std::int64_t n) { m_deviceAuditStored += n; }
   void error(const std::string& kind);
 
   // The exposition text; `gauges` are name -> value lines added as gauges.
@@ -44,6 +46,7 @@ class Metrics {
   std::atomic<std::int64_t> m_opsStored{0};
   std::atomic<std::int64_t> m_opsRejected{0};
   std::atomic<std::int64_t> m_opsFlagged{0};
+  std::atomic<std::int64_t> m_deviceAuditStored{0};
 };
 
 }  // namespace charta::server

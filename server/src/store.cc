@@ -10,6 +10,9 @@
 namespace charta::server {
 namespace {
 
+// Run on every open: a table added since a store was made (device_audit: the
+// highest audit seq stored per device) is created then, so additive tables
+// keep the schema version.
 constexpr std::string_view kSchema = R"SQL(
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS head (
@@ -56,6 +59,8 @@ CREATE TABLE IF NOT EXISTS audit (
   address TEXT NOT NULL, action TEXT NOT NULL, clinic_id TEXT NOT NULL, patient_id TEXT NOT NULL,
   detail TEXT NOT NULL, prev_hash {BLOB} NOT NULL, hash {BLOB} NOT NULL);
 CREATE INDEX IF NOT EXISTS audit_patient ON audit (patient_id, seq);
+CREATE TABLE IF NOT EXISTS device_audit (
+  device_id TEXT PRIMARY KEY, acked_seq {INT} NOT NULL, updated_at {INT} NOT NULL);
 )SQL";
 
 std::string replaceAll(std::string s, std::string_view from, std::string_view to) {
@@ -103,7 +108,7 @@ std::string schemaSql(Dialect d) {
 const std::vector<std::string>& storeTables() {
   static const std::vector<std::string> kTables = {
       "meta", "head", "clinics", "users", "devices", "enrolment_codes", "sessions", "patients",
-      "scope_changes", "ops", "rejected_ops", "conflicts", "audit"};
+      "scope_changes", "ops", "rejected_ops", "conflicts", "audit", "device_audit"};
   return kTables;
 }
 

@@ -26,6 +26,8 @@
 
 namespace charta::server {
 
+// Bumped only for changes an older server cannot read; new tables made with
+// CREATE TABLE IF NOT EXISTS appear in an existing store when it opens.
 inline constexpr int kSchemaVersion = 1;
 
 struct AuditEvent {

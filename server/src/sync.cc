@@ -296,6 +296,7 @@ Result<PullResult> readPull(Connection& c, const Device& device, std::int64_t si
   if (!head.isOk()) return head.status();
   if (head.value().empty()) return Status::corruption("the store's head row is missing");
   const std::int64_t headSeq = dbInt(head.value()[0][0]);
+  out.head = headSeq;
   Result<std::vector<DbRow>> rows = std::vector<DbRow>{};
   if (!patient.empty()) {
     auto info = patientInfo(c, patient);

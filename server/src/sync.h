@@ -76,6 +76,7 @@ struct PullResult {
   std::vector<std::string> ops;  // encoded ops, in sequence order
   std::int64_t next = 0;         // the cursor for the next pull
   bool more = false;
+  std::int64_t head = 0;         // the store's newest sequence when the page was read
   std::vector<std::string> purge;  // patients that left the device's clinic
   std::vector<std::string> enter;  // patients that joined it: fetch with `patient`
   std::vector<std::string> patientsRead;  // charts in this page (for the audit)

@@ -1,6 +1,7 @@
 // A charta-server started in process on loopback, on SQLite or on a fresh
 // PostgreSQL database, and a tablet-like client that enrols, signs in,
-// pushes and pulls over real HTTP. Shared by the API suites.
+// pushes, pulls and uploads its audit events over real HTTP. Shared by the
+// API suites.
 #pragma once
 
 #include <QTemporaryDir>
@@ -80,6 +81,18 @@ struct TestServer {
   }
 };
 
+// One event of a device's audit upload (POST /v1/sync/audit), recorded by
+// `user` at the current time.
+inline json::Value deviceAuditEvent(std::int64_t seq, const std::string& user, const std::string& action,
+                                    const std::string& patient = {}, const std::string& detail = "{}") {
+  return json::Object{{"seq", seq},
+                      {"at", static_cast<std::int64_t>(QDateTime::currentMSecsSinceEpoch())},
+                      {"user", user},
+                      {"action", action},
+                      {"patient", patient},
+                      {"detail", detail}};
+}
+
 // A signed-in user of the admin API (no device).
 struct AdminClient {
   HttpClient http;
@@ -129,6 +142,9 @@ struct TabletClient {
   }
   HttpResult push(const std::vector<crdt::Op>& ops) {
     return http.post("/v1/sync/push", crdt::encodeBatch(ops), auth(), "application/x-charta-ops");
+  }
+  HttpResult uploadAudit(const json::Array& events) {
+    return http.post("/v1/sync/audit", json::serialize(json::Object{{"events", events}}), auth());
   }
   HttpResult pullRaw(std::int64_t since, const std::string& extra = {}) {
     return http.get("/v1/sync/pull?since=" + std::to_string(since) + extra, auth());

@@ -10,6 +10,7 @@
 #include "api/api_harness.h"
 #include "charta/crdt/schema.h"
 #include "db.h"
+#include "store.h"
 #include "support/fake_clock.h"
 
 using namespace charta;
@@ -72,6 +73,41 @@ class ApiTest : public QObject {
   std::string issueCode(AdminClient& admin, const std::string& clinic = "demo") {
     HttpResult r = admin.post("/v1/admin/enrolment-codes", json::Object{{"clinic", clinic}});
     return r.status == 201 ? str(parseJson(r.body), "code") : std::string();
+  }
+
+  // The audit rows a device uploaded (actions "tablet.*"), in chain order.
+  std::vector<json::Value> deviceRows(AdminClient& admin, const std::string& device) {
+    std::vector<json::Value> out;
+    std::int64_t after = 0;
+    for (;;) {
+      HttpResult r = admin.get("/v1/admin/audit?device=" + device + "&limit=1000&after=" + std::to_string(after));
+      if (r.status != 200) {
+        qWarning("audit query failed: %d %s", r.status, r.body.c_str());
+        return out;
+      }
+      json::Value v = parseJson(r.body);
+      const json::Array& events = *v.find("events")->asArray();
+      for (const json::Value& e : events) {
+        if (str(e, "action").rfind("tablet.", 0) == 0) out.push_back(e);
+      }
+      if (events.size() < 1000) return out;
+      after = num(v, "next_after");
+    }
+  }
+
+  bool chainVerifies(AdminClient& admin) {
+    HttpResult r = admin.post("/v1/admin/audit/verify", json::Object{});
+    return r.status == 200 && parseJson(r.body).find("ok")->asBool().value_or(false);
+  }
+
+  std::unique_ptr<server::Database> openStoreDirectly(const TestServer& s) {
+    auto db = kPostgres ? server::Database::openPostgres(s.config.postgres, 1)
+                        : server::Database::openSqlite(s.config.data + "/charta.db", 1);
+    if (!db.isOk()) {
+      qWarning("cannot open the store: %s", db.status().toString().c_str());
+      return nullptr;
+    }
+    return std::move(db).value();
   }
 
  private slots:
@@ -498,6 +534,221 @@ class ApiTest : public QObject {
     json::Value bv = parseJson(broken.body);
     QCOMPARE(bv.find("ok")->asBool().value_or(true), false);
     QCOMPARE(num(bv, "first_broken"), std::int64_t{3});
+  }
+
+  void deviceAuditEventsJoinTheChain() {
+    TestServer s;
+    startServer(s);
+    AdminClient admin(s.url());
+    QCOMPARE(admin.login("admin", "demo-admin-pass").status, 200);
+    auto makeUser = [&](const char* id, const char* role, const char* clinic) {
+      return admin
+          .post("/v1/admin/users",
+                json::Object{{"id", id}, {"role", role}, {"clinic", clinic}, {"password", "a-long-password-1"}})
+          .status;
+    };
+    QCOMPARE(admin.post("/v1/admin/clinics", json::Object{{"id", "other"}, {"name", "Other clinic"}}).status, 201);
+    QCOMPARE(makeUser("ward-nurse", "nurse", "demo"), 201);
+    QCOMPARE(makeUser("ward-admin", "clinic_admin", "demo"), 201);
+    QCOMPARE(makeUser("other-nurse", "nurse", "other"), 201);
+    TabletClient t(s.url());
+    enrolAndLogin(t, s, issueCode(admin));
+
+    // A shared tablet, offline: two nurses read charts, one breaks the glass, an unlock fails.
+    json::Array batch{
+        deviceAuditEvent(1, "nurse", "chart.read", "p-17", "{\"section\":\"allergies\"}"),
+        deviceAuditEvent(2, "ward-nurse", "break_glass", "p-18", "{\"reason\":\"unconscious on arrival\"}"),
+        deviceAuditEvent(3, "ward-nurse", "unlock.failed")};
+    HttpResult r = t.uploadAudit(batch);
+    QVERIFY2(r.status == 200, r.body.c_str());
+    QCOMPARE(num(parseJson(r.body), "acked"), std::int64_t{3});
+
+    std::vector<json::Value> rows = deviceRows(admin, t.deviceId);
+    QCOMPARE(rows.size(), std::size_t{3});
+    const char* actions[] = {"tablet.chart.read", "tablet.break_glass", "tablet.unlock.failed"};
+    const char* users[] = {"nurse", "ward-nurse", "ward-nurse"};
+    const char* patients[] = {"p-17", "p-18", ""};
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      const json::Value& row = rows[i];
+      QCOMPARE(QString::fromStdString(str(row, "action")), QString(actions[i]));
+      QCOMPARE(QString::fromStdString(str(row, "user")), QString(users[i]));
+      QCOMPARE(QString::fromStdString(str(row, "patient")), QString(patients[i]));
+      QCOMPARE(QString::fromStdString(str(row, "device")), QString::fromStdString(t.deviceId));
+      QCOMPARE(QString::fromStdString(str(row, "clinic")), QStringLiteral("demo"));
+      const json::Value* detail = row.find("detail");
+      QVERIFY(detail && detail->isObject());
+      QCOMPARE(num(*detail, "device_seq"), static_cast<std::int64_t>(i + 1));
+      QCOMPARE(num(*detail, "device_at"), num(batch[i], "at"));
+      QCOMPARE(QString::fromStdString(str(*detail, "uploaded_by")), QStringLiteral("nurse"));
+      QVERIFY(detail->find("detail") && detail->find("detail")->isObject());
+    }
+    QCOMPARE(QString::fromStdString(str(*rows[0].find("detail")->find("detail"), "section")),
+             QStringLiteral("allergies"));
+    QCOMPARE(QString::fromStdString(str(*rows[1].find("detail")->find("detail"), "reason")),
+             QStringLiteral("unconscious on arrival"));
+    QVERIFY(chainVerifies(admin));
+
+    // A retry after a lost answer stores nothing twice; an overlapping batch
+    // stores only what is new; an empty one tells what the server holds.
+    r = t.uploadAudit(batch);
+    QCOMPARE(r.status, 200);
+    QCOMPARE(num(parseJson(r.body), "acked"), std::int64_t{3});
+    QCOMPARE(deviceRows(admin, t.deviceId).size(), std::size_t{3});
+    r = t.uploadAudit(json::Array{batch[2], deviceAuditEvent(4, "nurse", "chart.read", "p-19")});
+    QCOMPARE(r.status, 200);
+    QCOMPARE(num(parseJson(r.body), "acked"), std::int64_t{4});
+    QCOMPARE(deviceRows(admin, t.deviceId).size(), std::size_t{4});
+    r = t.uploadAudit(json::Array{});
+    QCOMPARE(r.status, 200);
+    QCOMPARE(num(parseJson(r.body), "acked"), std::int64_t{4});
+
+    // A gap is refused, naming the seq the server expects.
+    r = t.uploadAudit(json::Array{deviceAuditEvent(6, "nurse", "chart.read")});
+    QCOMPARE(r.status, 400);
+    QCOMPARE(QString::fromStdString(errorCode(r)), QStringLiteral("invalid"));
+    QCOMPARE(num(parseJson(r.body), "acked"), std::int64_t{4});
+    QVERIFY2(r.body.find("expected 5") != std::string::npos, r.body.c_str());
+
+    // Bad batches are refused whole: nothing of them is stored.
+    auto withMember = [](json::Value e, const char* key, json::Value v) {
+      e.set(key, std::move(v));
+      return e;
+    };
+    json::Value good = deviceAuditEvent(5, "nurse", "chart.read", "p-20");
+    struct Bad {
+      const char* why;
+      json::Array events;
+    };
+    std::string deep;
+    for (int i = 0; i < 40; ++i) deep += "{\"a\":";
+    deep += "{}" + std::string(40, '}');
+    std::vector<Bad> bad = {
+        {"a user of another clinic", {deviceAuditEvent(5, "other-nurse", "chart.read")}},
+        {"a valid event, then one by another clinic's user", {good, deviceAuditEvent(6, "other-nurse", "chart.read")}},
+        {"a sysadmin", {deviceAuditEvent(5, "admin", "chart.read")}},
+        {"an unknown user", {deviceAuditEvent(5, "nobody-here", "chart.read")}},
+        {"an empty user", {deviceAuditEvent(5, "", "chart.read")}},
+        {"an action in capitals", {deviceAuditEvent(5, "nurse", "Chart.Read")}},
+        {"an empty action", {deviceAuditEvent(5, "nurse", "")}},
+        {"an action with a space", {deviceAuditEvent(5, "nurse", "chart read")}},
+        {"an action of 65 characters", {deviceAuditEvent(5, "nurse", std::string(65, 'a'))}},
+        {"detail that is not JSON", {deviceAuditEvent(5, "nurse", "chart.read", "", "{not json")}},
+        {"detail that is an array", {deviceAuditEvent(5, "nurse", "chart.read", "", "[1]")}},
+        {"detail that is a string", {deviceAuditEvent(5, "nurse", "chart.read", "", "\"text\"")}},
+        {"detail over 4096 bytes",
+         {deviceAuditEvent(5, "nurse", "chart.read", "", "{\"x\":\"" + std::string(4090, 'x') + "\"}")}},
+        {"detail nested 40 deep", {deviceAuditEvent(5, "nurse", "chart.read", "", deep)}},
+        {"detail as an object, not a string", {withMember(good, "detail", json::Object{{"a", 1}})}},
+        {"a patient id over 256 bytes", {withMember(good, "patient", std::string(257, 'p'))}},
+        {"an unknown member", {withMember(good, "location", "ward 3")}},
+        {"a missing seq", {[&] {
+           json::Value e = good;
+           json::Object& o = *e.asObject();
+           o.erase(o.begin());
+           return e;
+         }()}},
+        {"seq 0", {withMember(good, "seq", 0)}},
+        {"a negative time", {withMember(good, "at", -1)}},
+        {"seqs that skip", {good, deviceAuditEvent(7, "nurse", "chart.read")}},
+        {"seqs that repeat", {good, deviceAuditEvent(5, "nurse", "chart.read")}},
+        {"seqs that descend", {good, deviceAuditEvent(4, "nurse", "chart.read")}},
+        {"an event that is not an object", {json::Value("chart.read")}},
+    };
+    for (const Bad& b : bad) {
+      HttpResult br = t.uploadAudit(b.events);
+      QVERIFY2(br.status == 400 && errorCode(br) == "invalid", (std::string(b.why) + ": " + br.body).c_str());
+      QVERIFY2(!str(*parseJson(br.body).find("error"), "message").empty(), b.why);
+    }
+    HttpClient c(s.url());
+    const std::string one = json::serialize(json::Object{{"events", json::Array{good}}});
+    struct Raw {
+      const char* why;
+      std::string body;
+      int status;
+      const char* code;
+    };
+    json::Array tooMany;
+    for (int i = 0; i < 1001; ++i) tooMany.push_back(deviceAuditEvent(5 + i, "nurse", "chart.read"));
+    for (const Raw& raw : std::vector<Raw>{
+             {"no events member", "{}", 400, "invalid"},
+             {"events that are not an array", "{\"events\":{}}", 400, "invalid"},
+             {"an unknown member", "{\"events\":[],\"device\":\"x\"}", 400, "invalid"},
+             {"not JSON", "{\"events\":", 400, "malformed"},
+             {"1001 events", json::serialize(json::Object{{"events", tooMany}}), 413, "too_many_events"}}) {
+      HttpResult rr = c.post("/v1/sync/audit", raw.body, t.auth());
+      QVERIFY2(rr.status == raw.status && errorCode(rr) == raw.code, (std::string(raw.why) + ": " + rr.body).c_str());
+    }
+    QCOMPARE(c.post("/v1/sync/audit", one, t.auth(), "text/plain").status, 415);
+    QCOMPARE(deviceRows(admin, t.deviceId).size(), std::size_t{4});
+
+    // Who may upload: a nurse or clinic admin of the device's clinic, on the device.
+    HeaderList sysOnDevice = t.deviceHeader();
+    sysOnDevice.emplace_back("Authorization", "Bearer " + admin.token);
+    QCOMPARE(c.post("/v1/sync/audit", one).status, 401);
+    QCOMPARE(c.post("/v1/sync/audit", one, t.deviceHeader()).status, 401);
+    QCOMPARE(c.post("/v1/sync/audit", one, admin.auth()).status, 401);
+    QCOMPARE(c.post("/v1/sync/audit", one, sysOnDevice).status, 403);
+    AdminClient wardAdmin(s.url());
+    QCOMPARE(wardAdmin.login("ward-admin", "a-long-password-1").status, 200);
+    QCOMPARE(c.post("/v1/sync/audit", one, wardAdmin.auth()).status, 401);
+    QCOMPARE(deviceRows(admin, t.deviceId).size(), std::size_t{4});
+    TabletClient sameTablet(s.url());
+    sameTablet.deviceId = t.deviceId;
+    sameTablet.secret = t.secret;
+    QCOMPARE(sameTablet.login("ward-admin", "a-long-password-1").status, 200);
+    r = sameTablet.uploadAudit(json::Array{good});
+    QVERIFY2(r.status == 200, r.body.c_str());
+    QCOMPARE(num(parseJson(r.body), "acked"), std::int64_t{5});
+    rows = deviceRows(admin, t.deviceId);
+    QCOMPARE(rows.size(), std::size_t{5});
+    QCOMPARE(QString::fromStdString(str(rows[4], "user")), QStringLiteral("nurse"));
+    QCOMPARE(QString::fromStdString(str(*rows[4].find("detail"), "uploaded_by")), QStringLiteral("ward-admin"));
+
+    HttpResult m = c.get("/metrics");
+    QVERIFY2(m.body.find("\ncharta_device_audit_events_total 5\n") != std::string::npos, m.body.c_str());
+    QVERIFY(chainVerifies(admin));
+
+    // A revoked device is told to wipe, as on every sync call.
+    QCOMPARE(admin.post("/v1/admin/devices/" + t.deviceId + "/revoke", json::Object{}).status, 200);
+    QCOMPARE(t.uploadAudit(json::Array{deviceAuditEvent(6, "nurse", "chart.read")}).status, 410);
+  }
+
+  // A store made before device audit uploads existed (no device_audit table)
+  // gets the table when it opens, with the same schema version.
+  void deviceAuditWorksOnAnOlderStore() {
+    TestServer s;
+    startServer(s);
+    s.server->stop();
+    s.server.reset();
+    {
+      auto db = openStoreDirectly(s);
+      QVERIFY(db);
+      auto lease = db->acquire();
+      QVERIFY(lease.isOk());
+      QVERIFY((*lease.value()).exec("DROP TABLE device_audit").isOk());
+    }
+    auto restarted = server::Server::start(s.config);
+    QVERIFY2(restarted.isOk(), restarted.status().toString().c_str());
+    s.server = std::move(restarted).value();
+    AdminClient admin(s.url());
+    QCOMPARE(admin.login("admin", "demo-admin-pass").status, 200);
+    TabletClient t(s.url());
+    enrolAndLogin(t, s, issueCode(admin));
+    json::Array batch{deviceAuditEvent(1, "nurse", "unlock")};
+    for (int i = 0; i < 2; ++i) {
+      HttpResult r = t.uploadAudit(batch);
+      QVERIFY2(r.status == 200, r.body.c_str());
+      QCOMPARE(num(parseJson(r.body), "acked"), std::int64_t{1});
+    }
+    QCOMPARE(deviceRows(admin, t.deviceId).size(), std::size_t{1});
+    QVERIFY(chainVerifies(admin));
+    auto db = openStoreDirectly(s);
+    QVERIFY(db);
+    auto lease = db->acquire();
+    QVERIFY(lease.isOk());
+    auto version = (*lease.value()).query("SELECT value FROM meta WHERE key = 'schema_version'");
+    QVERIFY(version.isOk() && version.value().size() == 1);
+    QCOMPARE(QString::fromStdString(server::dbText(version.value()[0][0])), QString::number(server::kSchemaVersion));
   }
 
   void concurrentDevicesLoseNothing() {

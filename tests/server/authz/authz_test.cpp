@@ -15,10 +15,11 @@
 //    not "Bearer ..." get 401.
 //  - Public routes (healthz, metrics, enrol, login) need nothing more.
 //  - logout and refresh need a session (401 without).
-//  - push, pull, report need a device credential and a session (401 without
-//    either) of a nurse or clinic admin of the device's clinic (403 for a
-//    sysadmin or another clinic's user). Ops for a patient of another clinic
-//    are not stored; pull never returns another clinic's ops.
+//  - push, pull, report, audit need a device credential and a session (401
+//    without either) of a nurse or clinic admin of the device's clinic (403
+//    for a sysadmin or another clinic's user). Ops for a patient of another
+//    clinic are not stored; pull never returns another clinic's ops; audit
+//    events recorded by a user of another clinic are refused (400).
 //  - users, enrolment codes and devices of the admin API need a clinic admin
 //    or a sysadmin (401 without a session, 403 for a nurse); a clinic admin
 //    acts on their own clinic only (403 otherwise, also for sysadmin users),
@@ -135,6 +136,8 @@ class AuthzTest : public QObject {
   // Next op sequence per replica, and the suite's copy of each chart.
   std::map<std::string, std::uint64_t> m_nextSeq;
   std::map<std::string, std::unique_ptr<crdt::ChartDocument>> m_docs;
+  // The highest audit event seq each device (by replica id) has had stored.
+  std::map<std::string, std::int64_t> m_auditAcked;
 
   std::vector<Caller> m_callers;
   std::vector<Row> m_rows;
@@ -540,6 +543,27 @@ class AuthzTest : public QObject {
     rows.push_back({"POST /v1/sync/report", "", Need::kSync,
                     post("/v1/sync/report", json::serialize(json::Object{{"pending_ops", 0}})), ok200, nullptr,
                     nullptr});
+    for (bool ownUser : {true, false}) {
+      rows.push_back(
+          {"POST /v1/sync/audit",
+           ownUser ? "recorded by a user of the device's clinic" : "recorded by another clinic's user", Need::kSync,
+           [this, ownUser](const Caller& c, bool) {
+             // The next seq of the device named, so a call that gets through is judged on its user alone.
+             std::string user = c.userId.empty() ? std::string("nurse") : c.userId;
+             if (!ownUser) user = c.deviceClinic == kOther ? "nurse" : "authz-nurse-other";
+             json::Object event{{"seq", m_auditAcked[c.replica] + 1},
+                                {"at", static_cast<std::int64_t>(QDateTime::currentMSecsSinceEpoch())},
+                                {"user", user},
+                                {"action", "chart.read"},
+                                {"patient", "pt-demo"},
+                                {"detail", "{}"}};
+             return Request{"POST", "/v1/sync/audit", json::serialize(json::Object{{"events", json::Array{event}}})};
+           },
+           [ownUser](const Caller&) { return ownUser ? 200 : 400; }, nullptr,
+           [this](const Caller& c, const Request&, const HttpResult& r) {
+             if (r.status == 200) m_auditAcked[c.replica] = num(parseJson(r.body), "acked");
+           }});
+    }
 
     // Sysadmin: clinics.
     rows.push_back({"GET /v1/admin/clinics", "", Need::kSysadmin, get("/v1/admin/clinics"), ok200, nullptr, nullptr});
@@ -761,7 +785,7 @@ class AuthzTest : public QObject {
     // Every route of the route table is in the matrix.
     std::set<std::string> routes;
     for (const Row& row : m_rows) routes.insert(row.route);
-    QCOMPARE(static_cast<int>(routes.size()), 22);
+    QCOMPARE(static_cast<int>(routes.size()), 23);
   }
 
   // The revoked device is told to wipe (the body, not only the status).

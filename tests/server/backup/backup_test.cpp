@@ -1,10 +1,11 @@
 // Backup and restore: back up while serving, sync more, restore, and the
-// tablets' re-push on the new epoch loses nothing; revocations and the audit
-// trail survive the restore. On SQLite, or on PostgreSQL when built with
-// CHARTA_BACKUP_TEST_POSTGRES.
+// tablets' re-push on the new epoch loses nothing; revocations, the audit
+// trail and the devices' audit cursors survive the restore. On SQLite, or on
+// PostgreSQL when built with CHARTA_BACKUP_TEST_POSTGRES.
 
 #include <QtTest>
 
+#include <filesystem>
 #include <set>
 
 #include "api/api_harness.h"
@@ -61,6 +62,9 @@ class BackupTest : public QObject {
     crdt::ChartDocument doc("backup-patient");
     std::vector<crdt::Op> before = writes(factory, doc, 10, "555-1");
     QCOMPARE(tablet.push(before).status, 200);
+    json::Array auditBefore{deviceAuditEvent(1, "nurse", "chart.read", "backup-patient"),
+                            deviceAuditEvent(2, "nurse", "unlock")};
+    QCOMPARE(num(parseJson(tablet.uploadAudit(auditBefore).body), "acked"), std::int64_t{2});
     std::string oldEpoch = str(parseJson(tablet.pullRaw(0).body), "epoch");
     QVERIFY(!oldEpoch.empty());
 
@@ -80,6 +84,9 @@ class BackupTest : public QObject {
     // Life goes on after the backup: more ops, a device lost and revoked.
     std::vector<crdt::Op> after = writes(factory, doc, 7, "555-2");
     QCOMPARE(tablet.push(after).status, 200);
+    json::Array auditAfter{deviceAuditEvent(3, "nurse", "chart.read", "backup-patient"),
+                           deviceAuditEvent(4, "nurse", "break_glass", "backup-patient", "{\"reason\":\"code blue\"}")};
+    QCOMPARE(num(parseJson(tablet.uploadAudit(auditAfter).body), "acked"), std::int64_t{4});
     QCOMPARE(admin.post("/v1/admin/devices/" + lost.deviceId + "/revoke", json::Object{}).status, 200);
 
     // Disaster: the server is restored from the backup.
@@ -109,6 +116,14 @@ class BackupTest : public QObject {
     QVERIFY2(lostLogin.status == 410, (lostLogin.error + lostLogin.body).c_str());
     QCOMPARE(tablet.login("nurse", "demo-nurse-pass").status, 200);
 
+    // The kept audit trail holds the device's events up to 4, and the server
+    // still knows it: a resend stores nothing, the next event follows on.
+    HttpResult resent = tablet.uploadAudit(auditAfter);
+    QVERIFY2(resent.status == 200, resent.body.c_str());
+    QCOMPARE(num(parseJson(resent.body), "acked"), std::int64_t{4});
+    HttpResult next = tablet.uploadAudit(json::Array{deviceAuditEvent(5, "nurse", "lock")});
+    QCOMPARE(num(parseJson(next.body), "acked"), std::int64_t{5});
+
     // The tablet sees a new epoch and pushes everything it holds again.
     HttpResult pulled = tablet.pullRaw(0);
     QCOMPARE(pulled.status, 200);
@@ -137,12 +152,83 @@ class BackupTest : public QObject {
     HttpResult verify = admin.post("/v1/admin/audit/verify", json::Object{});
     QCOMPARE(verify.status, 200);
     QCOMPARE(parseJson(verify.body).find("ok")->asBool().value_or(false), true);
+    std::size_t deviceEvents = 0;
+    json::Value deviceRows = parseJson(admin.get("/v1/admin/audit?limit=1000&device=" + tablet.deviceId).body);
+    for (const json::Value& e : *deviceRows.find("events")->asArray()) {
+      if (str(e, "action").rfind("tablet.", 0) == 0) ++deviceEvents;
+    }
+    QCOMPARE(deviceEvents, std::size_t{5});
     HttpResult restoreEvents = admin.get("/v1/admin/audit?action=store.restore");
     json::Value ev = parseJson(restoreEvents.body);
     QCOMPARE(ev.find("events")->asArray()->size(), std::size_t{1});
     HttpResult revokeEvents = admin.get("/v1/admin/audit?action=device.revoke");
     json::Value rev = parseJson(revokeEvents.body);
     QCOMPARE(rev.find("events")->asArray()->size(), std::size_t{1});
+  }
+
+  // Restored onto a store with no audit trail, the chain is the backup's, and
+  // so are the devices' audit cursors; a backup made before the cursors
+  // existed restores without them.
+  void restoreOntoAFreshStoreTakesTheBackupsAuditCursors() {
+    TestServer s;
+    QVERIFY2(s.start(kPostgres), s.error.c_str());
+    AdminClient admin(s.url());
+    QCOMPARE(admin.login("admin", "demo-admin-pass").status, 200);
+    HttpResult code = admin.post("/v1/admin/enrolment-codes", json::Object{{"clinic", "demo"}});
+    TabletClient tablet(s.url());
+    QCOMPARE(tablet.enrol(str(parseJson(code.body), "code")).status, 200);
+    QCOMPARE(tablet.login("nurse", "demo-nurse-pass").status, 200);
+    json::Array events{deviceAuditEvent(1, "nurse", "chart.read", "p-1"),
+                       deviceAuditEvent(2, "nurse", "chart.read", "p-2"), deviceAuditEvent(3, "nurse", "lock")};
+    QCOMPARE(num(parseJson(tablet.uploadAudit(events).body), "acked"), std::int64_t{3});
+    const std::string dir = s.dir.path().toStdString();
+    const std::string file = dir + "/backup.charta";
+    const std::string older = dir + "/older.charta";
+    {
+      auto store = server::Store::open(s.config);
+      QVERIFY(store.isOk());
+      auto info = server::backupStore(*store.value(), file, "test");
+      QVERIFY2(info.isOk(), info.status().toString().c_str());
+    }
+    std::filesystem::copy_file(file, older);
+    {
+      auto db = server::Database::openSqlite(older, 1);
+      QVERIFY(db.isOk());
+      auto lease = db.value()->acquire();
+      QVERIFY(lease.isOk());
+      QVERIFY((*lease.value()).exec("DROP TABLE device_audit").isOk());
+    }
+    int n = 0;
+    for (auto [backup, cursors] : {std::pair{file, 1}, std::pair{older, 0}}) {
+      server::Config fresh = s.config;
+      fresh.data = dir + "/fresh-" + std::to_string(++n);
+      if (kPostgres) {
+        std::string error;
+        fresh.postgres = newPostgresDatabase(&error);
+        QVERIFY2(!fresh.postgres.empty(), error.c_str());
+      }
+      auto store = server::Store::open(fresh);
+      QVERIFY2(store.isOk(), store.status().toString().c_str());
+      auto info = server::restoreStore(*store.value(), backup, "test");
+      QVERIFY2(info.isOk(), info.status().toString().c_str());
+      QVERIFY(!info.value().keptAudit);
+      std::vector<server::DbRow> rows;
+      crdt::Status read = store.value()->read([&](server::Connection& c) {
+        auto r = c.query("SELECT device_id, acked_seq FROM device_audit");
+        if (!r.isOk()) return r.status();
+        rows = r.value();
+        return crdt::Status::ok();
+      });
+      QVERIFY2(read.isOk(), read.toString().c_str());
+      QCOMPARE(static_cast<int>(rows.size()), cursors);
+      if (cursors == 1) {
+        QCOMPARE(QString::fromStdString(server::dbText(rows[0][0])), QString::fromStdString(tablet.deviceId));
+        QCOMPARE(server::dbInt(rows[0][1]), std::int64_t{3});
+      }
+      auto verified = server::verifyAudit(*store.value());
+      QVERIFY(verified.isOk());
+      QVERIFY2(verified.value().ok, verified.value().problem.c_str());
+    }
   }
 
   void restoreRefusesWhatIsNotABackup() {
