@@ -1,0 +1,474 @@
+#include "charta/sync/engine.h"
+
+#include <algorithm>
+#include <chrono>
+#include <thread>
+
+#include "charta/crdt/op_codec.h"
+#include "charta/sync/crypto.h"
+
+namespace charta::sync {
+
+namespace {
+
+std::int64_t wallNowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::uint64_t splitmix(std::uint64_t& state) {
+  std::uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+// What a person reads in the status line.
+std::string plainWords(const CallError& e) {
+  switch (e.kind) {
+    case CallError::Kind::kNetwork:
+      return "Cannot reach the server (" + e.message + ")";
+    case CallError::Kind::kServer:
+      return "The server has a problem (HTTP " + std::to_string(e.httpStatus) + "): " + e.message;
+    case CallError::Kind::kThrottled:
+      return "The server asked to wait " + std::to_string(e.retryAfterSeconds) + " s";
+    case CallError::Kind::kAuth:
+      return "Sign in again to sync: " + e.message;
+    case CallError::Kind::kRevoked:
+      return "This tablet was revoked by an administrator; its data was erased";
+    case CallError::Kind::kForbidden:
+      return "The server refused: " + e.message;
+    case CallError::Kind::kRefused:
+      return "The server refused the request (" + e.code + "): " + e.message;
+    case CallError::Kind::kProtocol:
+      return "The server's answer was not understood: " + e.message;
+  }
+  return e.toString();
+}
+
+}  // namespace
+
+std::int64_t backoffDelayMs(int attempt, std::int64_t baseMs, std::int64_t maxMs, std::uint64_t randomValue,
+                            int retryAfterSeconds) {
+  std::int64_t ceiling = baseMs;
+  for (int i = 1; i < attempt && ceiling < maxMs; ++i) ceiling *= 2;
+  ceiling = std::min(ceiling, maxMs);
+  const std::int64_t floor = ceiling / 2;
+  const std::int64_t span = ceiling - floor + 1;
+  std::int64_t delay = floor + static_cast<std::int64_t>(randomValue % static_cast<std::uint64_t>(span));
+  const std::int64_t serverSays = static_cast<std::int64_t>(retryAfterSeconds) * 1000;
+  return std::max(delay, serverSays);
+}
+
+struct SyncEngine::Run {
+  SyncReport report;
+  DeviceCredential device;
+  std::string user;
+  std::string token;
+  bool stop = false;          // the sync cannot go on (error recorded in report)
+  bool restarted = false;     // a new epoch was handled during this run
+};
+
+SyncEngine::SyncEngine(Replica& replica, Transport& transport, EngineOptions options)
+    : m_replica(replica), m_transport(transport), m_options(std::move(options)) {
+  m_rng = m_options.jitterSeed ? m_options.jitterSeed : (static_cast<std::uint64_t>(wallNowMs()) ^ randomBelow(~0ull));
+  if (!m_options.sleep) {
+    m_options.sleep = [](std::int64_t ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); };
+  }
+  const Replica::SyncRecord record = m_replica.syncRecord();
+  m_status.lastSuccessMs = record.lastSuccessMs;
+  m_status.lastError = record.lastError;
+  m_status.lastErrorMs = record.lastErrorMs;
+  m_status.pendingOps = m_replica.pendingOpCount();
+  m_status.pendingAudit = m_replica.pendingAuditCount();
+}
+
+Result<std::unique_ptr<Replica>> SyncEngine::enrol(Transport& transport, const std::string& path,
+                                                   const std::string& serverUrl, std::string_view code,
+                                                   std::string_view deviceName, KeyVault& vault,
+                                                   std::string_view user, std::string_view passphrase,
+                                                   std::string_view password, ReplicaOptions options) {
+  // Check the passphrase before the code is spent.
+  {
+    auto probe = vault.wrap(user, passphrase, SecretKey::random());
+    if (!probe.isOk()) return probe.status();
+  }
+  auto enrolment = transport.enrol(code, deviceName);
+  if (!enrolment.isOk()) return Status::rejected("enrolment failed: " + plainWords(enrolment.error()));
+  const Enrolment& e = enrolment.value();
+  DeviceCredential device{e.deviceId, e.deviceSecret};
+  auto session = transport.login(device, user, password);
+  if (!session.isOk()) {
+    return Status::rejected("the device was enrolled but " + std::string(user) +
+                            " could not sign in: " + plainWords(session.error()) +
+                            " (the code is spent: ask for a new one)");
+  }
+  DeviceIdentity identity{serverUrl, e.deviceId, e.replica, e.clinic, e.epoch};
+  UserInfo first{std::string(user), session.value().displayName, {}, 0};
+  auto replica = Replica::create(path, identity, e.deviceSecret, vault, first, passphrase, options);
+  if (!replica.isOk()) return replica.status();
+  if (Status st = replica.value()->storeSession(session.value()); !st.isOk()) return st;
+  return std::move(replica).value();
+}
+
+Status SyncEngine::signIn(std::string_view password) {
+  if (!m_replica.isUnlocked()) return Status::rejected("the replica is locked: unlock it first");
+  auto secret = m_replica.deviceSecret();
+  if (!secret.isOk()) return secret.status();
+  const DeviceCredential device{m_replica.identity().deviceId, secret.value()};
+  auto session = m_transport.login(device, m_replica.currentUser(), password);
+  if (!session.isOk()) {
+    const std::string words = plainWords(session.error());
+    if (session.error().kind == CallError::Kind::kAuth) return Status::rejected(words);
+    return Status::ioError(words);
+  }
+  if (Status st = m_replica.storeSession(session.value()); !st.isOk()) return st;
+  setStatus([](SyncStatus& s) { s.signInNeeded = false; });
+  return Status::ok();
+}
+
+SyncStatus SyncEngine::status() const {
+  std::lock_guard lock(m_statusMutex);
+  return m_status;
+}
+
+void SyncEngine::setStatus(const std::function<void(SyncStatus&)>& change) {
+  SyncStatus copy;
+  {
+    std::lock_guard lock(m_statusMutex);
+    change(m_status);
+    copy = m_status;
+  }
+  if (m_options.onStatus) m_options.onStatus(copy);
+}
+
+void SyncEngine::publish() {
+  const std::uint64_t pending = m_replica.pendingOpCount();
+  const std::uint64_t audit = m_replica.pendingAuditCount();
+  setStatus([&](SyncStatus& s) {
+    s.pendingOps = pending;
+    s.pendingAudit = audit;
+  });
+}
+
+// One request with retries: fn() returns a Reply<T>.
+template <typename T, typename Call>
+std::optional<T> SyncEngine::call(Run& run, Call&& fn) {
+  for (int attempt = 1;; ++attempt) {
+    ++run.report.requests;
+    Reply<T> reply = fn();
+    if (reply.isOk()) {
+      setStatus([](SyncStatus& s) { s.connectivity = SyncStatus::Connectivity::kOnline; });
+      return std::move(reply.value());
+    }
+    const CallError& err = reply.error();
+    if (err.kind == CallError::Kind::kNetwork) {
+      setStatus([](SyncStatus& s) { s.connectivity = SyncStatus::Connectivity::kOffline; });
+    } else {
+      setStatus([](SyncStatus& s) { s.connectivity = SyncStatus::Connectivity::kOnline; });
+    }
+    if (err.kind == CallError::Kind::kAuth && attempt == 1 && m_options.passwordFor) {
+      // The session ended: sign in again once, then retry the call.
+      auto password = m_options.passwordFor(run.user);
+      if (password) {
+        auto session = m_transport.login(run.device, run.user, *password);
+        ++run.report.requests;
+        if (session.isOk() && m_replica.storeSession(session.value()).isOk()) {
+          run.token = session.value().token;
+          continue;
+        }
+      }
+    }
+    if (!err.retryable() || attempt >= m_options.maxAttempts) {
+      run.report.error = err;
+      run.report.message = plainWords(err);
+      run.stop = true;
+      if (err.kind == CallError::Kind::kAuth) {
+        (void)m_replica.forgetSession(run.user);
+        setStatus([](SyncStatus& s) { s.signInNeeded = true; });
+      }
+      if (err.kind == CallError::Kind::kRevoked) {
+        run.report.wiped = true;
+        (void)m_replica.eraseEverything();
+        setStatus([](SyncStatus& s) { s.wiped = true; });
+      }
+      return std::nullopt;
+    }
+    ++run.report.retries;
+    m_options.sleep(backoffDelayMs(attempt, m_options.backoffBaseMs, m_options.backoffMaxMs, splitmix(m_rng),
+                                   err.retryAfterSeconds));
+  }
+}
+
+bool SyncEngine::ensureSession(Run& run) {
+  run.user = m_replica.currentUser();
+  auto secret = m_replica.deviceSecret();
+  if (!secret.isOk()) {
+    run.report.message = "The tablet's credential cannot be read: " + secret.status().message();
+    run.stop = true;
+    return false;
+  }
+  run.device = DeviceCredential{m_replica.identity().deviceId, secret.value()};
+  auto session = m_replica.session(run.user);
+  if (!session.isOk()) {
+    run.report.message = session.status().message();
+    run.stop = true;
+    return false;
+  }
+  const std::int64_t now = wallNowMs();
+  if (session.value() && session.value()->expiresAtMs > now + 60'000) {
+    run.token = session.value()->token;
+    return true;
+  }
+  if (session.value() && session.value()->expiresAtMs > now) {
+    // About to expire: renew it (one extra request, once an hour at most).
+    run.token = session.value()->token;
+    ++run.report.requests;
+    auto refreshed = m_transport.refresh(run.device, run.token);
+    if (refreshed.isOk()) {
+      Session s = *session.value();
+      s.expiresAtMs = refreshed.value();
+      (void)m_replica.storeSession(s);
+      return true;
+    }
+  }
+  if (m_options.passwordFor) {
+    if (auto password = m_options.passwordFor(run.user)) {
+      auto fresh = call<Session>(run, [&] { return m_transport.login(run.device, run.user, *password); });
+      if (!fresh) return false;
+      if (Status st = m_replica.storeSession(*fresh); !st.isOk()) {
+        run.report.message = st.message();
+        run.stop = true;
+        return false;
+      }
+      run.token = fresh->token;
+      return true;
+    }
+  }
+  run.report.message = "Sign in again to sync";
+  run.stop = true;
+  setStatus([](SyncStatus& s) { s.signInNeeded = true; });
+  return false;
+}
+
+bool SyncEngine::handleEpoch(Run& run, const std::string& epoch) {
+  if (epoch.empty() || epoch == m_replica.identity().epoch) return false;
+  // The server was restored from a backup: give it back everything we hold.
+  if (Status st = m_replica.startNewEpoch(epoch); !st.isOk()) {
+    run.report.message = "Cannot prepare the re-send after the server's restore: " + st.message();
+    run.stop = true;
+    return true;
+  }
+  run.report.newEpoch = true;
+  run.restarted = true;
+  publish();
+  return true;
+}
+
+bool SyncEngine::push(Run& run) {
+  for (;;) {
+    auto batch = m_replica.outbox(m_options.pushBatchOps);
+    if (!batch.isOk()) {
+      run.report.message = "The outbox cannot be read: " + batch.status().message();
+      run.stop = true;
+      return false;
+    }
+    if (batch.value().empty()) return true;
+    const std::vector<crdt::Op>& ops = batch.value();
+    const std::string body = crdt::encodeBatch(ops);
+    const std::uint64_t pending = m_replica.pendingOpCount();
+    const std::uint64_t after = pending > ops.size() ? pending - ops.size() : 0;
+    auto reply = call<PushReply>(run, [&] { return m_transport.push(run.device, run.token, body, after); });
+    if (!reply) return false;
+    if (reply->seqs.size() != ops.size()) {
+      run.report.message = "The server acknowledged " + std::to_string(reply->seqs.size()) + " ops of " +
+                           std::to_string(ops.size()) + " sent";
+      run.stop = true;
+      return false;
+    }
+    std::vector<Replica::Ack> acks;
+    acks.reserve(ops.size());
+    for (std::size_t i = 0; i < ops.size(); ++i) acks.push_back({ops[i].id, reply->seqs[i], {}});
+    for (const PushReply::Rejected& r : reply->rejected) {
+      if (r.index < acks.size()) acks[r.index].rejectedReason = r.reason.empty() ? "refused" : r.reason;
+    }
+    for (const Replica::Ack& a : acks) {
+      if (a.serverSeq == 0 && a.rejectedReason.empty()) {
+        run.report.message = "The server neither stored nor refused op " + crdt::toString(a.op);
+        run.stop = true;
+        return false;
+      }
+    }
+    if (Status st = m_replica.acknowledge(acks); !st.isOk()) {
+      run.report.message = "Cannot record the server's acknowledgement: " + st.message();
+      run.stop = true;
+      return false;
+    }
+    for (const Replica::Ack& a : acks) (a.serverSeq > 0 ? run.report.pushed : run.report.refused)++;
+    run.report.futureClock += reply->futureClock.size();
+    publish();
+    if (handleEpoch(run, reply->epoch)) {
+      if (run.stop) return false;
+      continue;  // the outbox now holds every op: keep pushing
+    }
+  }
+}
+
+bool SyncEngine::pull(Run& run) {
+  const std::uint64_t start = m_replica.cursor();
+  setStatus([](SyncStatus& s) {
+    s.progressDone = 0;
+    s.progressTotal = 0;
+  });
+  for (;;) {
+    PullRequest request{m_replica.cursor(), m_options.pullPageOps, {}};
+    auto page = call<PullPage>(run, [&] { return m_transport.pull(run.device, run.token, request); });
+    if (!page) return false;
+    if (handleEpoch(run, page->epoch)) return false;  // the caller starts over (push everything, pull from 0)
+    auto applied = m_replica.applyPulled(*page);
+    if (!applied.isOk()) {
+      run.report.message = "A page from the server could not be applied: " + applied.status().message();
+      run.stop = true;
+      return false;
+    }
+    ++run.report.pages;
+    run.report.pulled += applied.value().stored;
+    run.report.futureClock += applied.value().futureClock;
+    const std::uint64_t next = page->next;
+    const std::uint64_t head = std::max(page->head, next);
+    setStatus([&](SyncStatus& s) {
+      s.progressDone = next > start ? next - start : 0;
+      s.progressTotal = head > start ? head - start : 0;
+    });
+    if (!page->more) break;
+    if (next <= request.since && !page->ops.empty()) {
+      run.report.message = "The server's cursor did not move forward";
+      run.stop = true;
+      return false;
+    }
+  }
+  // Patients that joined the clinic: fetch each one's whole history.
+  for (const auto& [patient, since] : m_replica.pendingEntries()) {
+    if (!pullPatient(run, patient, since)) return false;
+  }
+  return true;
+}
+
+bool SyncEngine::pullPatient(Run& run, const std::string& patient, std::uint64_t since) {
+  for (;;) {
+    PullRequest request{since, m_options.pullPageOps, patient};
+    auto page = call<PullPage>(run, [&] { return m_transport.pull(run.device, run.token, request); });
+    if (!page) return false;
+    if (handleEpoch(run, page->epoch)) return false;
+    auto applied = m_replica.applyPulled(*page, patient);
+    if (!applied.isOk()) {
+      run.report.message = "Patient " + patient + " could not be fetched: " + applied.status().message();
+      run.stop = true;
+      return false;
+    }
+    ++run.report.pages;
+    run.report.pulled += applied.value().stored;
+    since = page->next;
+    if (!page->more) break;
+  }
+  if (Status st = m_replica.finishPendingEntry(patient); !st.isOk()) {
+    run.report.message = st.message();
+    run.stop = true;
+    return false;
+  }
+  return true;
+}
+
+bool SyncEngine::sendAudit(Run& run) {
+  for (;;) {
+    auto events = m_replica.pendingAudit(m_options.auditBatch);
+    if (!events.isOk()) {
+      run.report.message = "The tablet's audit trail cannot be read: " + events.status().message();
+      run.stop = true;
+      return false;
+    }
+    if (events.value().empty()) return true;
+    auto reply = call<AuditReply>(run, [&] { return m_transport.sendAudit(run.device, run.token, events.value()); });
+    if (!reply) return false;
+    const std::uint64_t last = events.value().back().seq;
+    if (reply->acked < events.value().front().seq) {
+      run.report.message = "The server did not take the audit events";
+      run.stop = true;
+      return false;
+    }
+    run.report.auditSent += static_cast<std::size_t>(std::min(reply->acked, last) - events.value().front().seq + 1);
+    if (Status st = m_replica.acknowledgeAudit(std::min(reply->acked, last)); !st.isOk()) {
+      run.report.message = st.message();
+      run.stop = true;
+      return false;
+    }
+    if (reply->acked < last) return true;  // the server took part; the rest goes next time
+  }
+}
+
+void SyncEngine::sendReport(Run& run) {
+  const std::uint64_t pending = m_replica.pendingOpCount();
+  const std::string error = run.report.ok ? std::string() : run.report.message;
+  const auto state = std::make_pair(pending, error);
+  if (m_reported && *m_reported == state) return;
+  if (!m_reported && pending == 0 && error.empty()) {
+    m_reported = state;  // nothing worth a request on a clean first sync
+    return;
+  }
+  if (run.token.empty() || run.report.wiped) return;
+  ++run.report.requests;
+  auto reply = m_transport.report(run.device, run.token, DeviceReport{pending, error});
+  if (reply.isOk()) m_reported = state;
+}
+
+SyncReport SyncEngine::syncOnce() {
+  std::lock_guard syncLock(m_syncMutex);
+  Run run;
+  setStatus([](SyncStatus& s) { s.syncing = true; });
+  if (!m_replica.isUnlocked()) {
+    run.report.message = "The tablet is locked";
+  } else if (ensureSession(run)) {
+    for (int round = 0; round < 3 && !run.stop; ++round) {
+      run.restarted = false;
+      if (!push(run) && !run.restarted) break;
+      if (run.restarted && !run.stop) continue;
+      if (!pull(run) && !run.restarted) break;
+      if (run.restarted && !run.stop) continue;
+      break;
+    }
+    if (!run.stop && !run.restarted) {
+      if (sendAudit(run)) run.report.ok = true;
+    }
+  }
+  const std::int64_t now = wallNowMs();
+  if (!run.report.wiped) {
+    Replica::SyncRecord record = m_replica.syncRecord();
+    if (run.report.ok) {
+      record.lastSuccessMs = now;
+      record.lastError.clear();
+    } else {
+      record.lastError = run.report.message;
+      record.lastErrorMs = now;
+    }
+    (void)m_replica.recordSyncOutcome(record);
+    sendReport(run);
+  }
+  const std::uint64_t pending = run.report.wiped ? 0 : m_replica.pendingOpCount();
+  const std::uint64_t audit = run.report.wiped ? 0 : m_replica.pendingAuditCount();
+  setStatus([&](SyncStatus& s) {
+    s.syncing = false;
+    s.pendingOps = pending;
+    s.pendingAudit = audit;
+    if (run.report.ok) {
+      s.lastSuccessMs = now;
+      s.lastError.clear();
+      s.signInNeeded = false;
+    } else {
+      s.lastError = run.report.message;
+      s.lastErrorMs = now;
+    }
+  });
+  return run.report;
+}
+
+}  // namespace charta::sync

@@ -1,0 +1,1206 @@
+#include "charta/sync/replica.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <set>
+#include <unordered_map>
+
+#include "bytes.h"
+#include "charta/crdt/op_codec.h"
+#include "charta/sync/crypto.h"
+#include "replica_store.h"
+
+namespace charta::sync {
+
+using crdt::ChartDocument;
+using crdt::Op;
+using crdt::OpId;
+
+namespace {
+
+constexpr int kFormatVersion = 1;
+
+// Op rows: where an op stands with the server.
+constexpr std::int64_t kStateOutbox = 0;   // a local edit not yet acknowledged
+constexpr std::int64_t kStateSettled = 1;  // acknowledged, or pulled from the server
+constexpr std::int64_t kStateRefused = 2;  // the server refused it (reason sealed in note)
+constexpr std::int64_t kStateRepush = 3;   // to send again after the server's restore (new epoch)
+
+constexpr const char* kSchema = R"sql(
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS users (
+  id TEXT PRIMARY KEY, display_name TEXT NOT NULL, vault TEXT NOT NULL, wrap BLOB NOT NULL,
+  added_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS secrets (name TEXT PRIMARY KEY, sealed BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS patients (
+  id TEXT PRIMARY KEY, wrapped_key BLOB NOT NULL, summary BLOB, summary_version INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS ops (
+  replica INTEGER NOT NULL, seq INTEGER NOT NULL,
+  patient TEXT NOT NULL REFERENCES patients(id) ON DELETE CASCADE,
+  state INTEGER NOT NULL, server_seq INTEGER NOT NULL DEFAULT 0, sealed BLOB NOT NULL, note BLOB,
+  PRIMARY KEY (replica, seq)) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS ops_patient ON ops(patient, state);
+CREATE INDEX IF NOT EXISTS ops_outbox ON ops(state, replica, seq) WHERE state IN (0, 3);
+CREATE TABLE IF NOT EXISTS pending_entries (patient TEXT PRIMARY KEY, cursor INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS audit (seq INTEGER PRIMARY KEY, sealed INTEGER NOT NULL, payload BLOB NOT NULL);
+)sql";
+
+// Associated data: what a sealed value is bound to.
+std::string adOp(std::string_view patient, const OpId& id) {
+  return "ops\x1f" + std::string(patient) + "\x1f" + crdt::toString(id);
+}
+std::string adOpNote(std::string_view patient, const OpId& id) {
+  return "ops.note\x1f" + std::string(patient) + "\x1f" + crdt::toString(id);
+}
+std::string adPatientKey(std::string_view patient) { return "patients.key\x1f" + std::string(patient); }
+std::string adSummary(std::string_view patient, std::int64_t version) {
+  return "patients.summary\x1f" + std::string(patient) + "\x1f" + std::to_string(version);
+}
+std::string adSecret(std::string_view name) { return "secrets\x1f" + std::string(name); }
+std::string adAudit(std::int64_t seq) { return "audit\x1f" + std::to_string(seq); }
+
+std::string jsonQuote(std::string_view s) {
+  std::string out = "\"";
+  for (char c : s) {
+    const auto u = static_cast<unsigned char>(c);
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (u < 0x20) {
+      static const char* kHex = "0123456789abcdef";
+      out += "\\u00";
+      out += kHex[u >> 4];
+      out += kHex[u & 15];
+    } else {
+      out += c;
+    }
+  }
+  out += '"';
+  return out;
+}
+
+std::string textOf(const crdt::Value& v) {
+  if (const auto* s = std::get_if<std::string>(&v)) return *s;
+  if (std::holds_alternative<std::monostate>(v)) return {};
+  return crdt::toDisplayString(v);
+}
+
+std::string shownText(const ChartDocument& doc, crdt::FieldId f) {
+  const crdt::Register& r = doc.demographic(f);
+  return r.empty() ? std::string() : textOf(r.current().value);
+}
+
+bool fileExists(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+}  // namespace
+
+struct Replica::Impl {
+  mutable std::mutex mu;
+  std::unique_ptr<SqliteDb> db;
+  ReplicaOptions options;
+  crdt::SystemWallClock systemClock;
+  const crdt::WallClock* clock = nullptr;
+
+  DeviceIdentity identity;
+  std::uint64_t cursor = 0;
+
+  // Unlocked state: zeroed by lock().
+  SecretKey dataKey;
+  std::string user;
+  std::int64_t lastActivityMs = 0;
+  std::unordered_map<std::string, SecretKey> patientKeys;
+  std::unique_ptr<crdt::OpFactory> factory;
+  std::unordered_map<std::string, std::unique_ptr<ChartDocument>> docs;
+
+  std::int64_t nowMs() const { return static_cast<std::int64_t>(clock->nowMs()); }
+
+  // Op rows and summaries: sealed, except in a benchmark's unencrypted store.
+  std::string sealRow(const SecretKey& key, std::string_view plaintext, std::string_view ad) const {
+    return options.unencryptedForBenchmark ? std::string(plaintext) : seal(key, plaintext, ad);
+  }
+  Result<std::string> openRow(const SecretKey& key, std::string_view stored, std::string_view ad) const {
+    if (options.unencryptedForBenchmark) return std::string(stored);
+    return sync::open(key, stored, ad);
+  }
+
+  // --- meta ---
+  Result<std::optional<std::string>> meta(std::string_view key) {
+    auto st = db->prepare("SELECT value FROM meta WHERE key = ?1");
+    if (!st.isOk()) return st.status();
+    st.value()->bind(1, key);
+    auto row = st.value()->step();
+    if (!row.isOk()) return row.status();
+    if (!row.value()) return std::optional<std::string>();
+    return std::optional<std::string>(st.value()->text(0));
+  }
+  Status setMeta(std::string_view key, std::string_view value) {
+    auto st = db->prepare("INSERT INTO meta (key, value) VALUES (?1, ?2) "
+                          "ON CONFLICT (key) DO UPDATE SET value = excluded.value");
+    if (!st.isOk()) return st.status();
+    return st.value()->bind(1, key).bind(2, value).run();
+  }
+  std::uint64_t metaU64(std::string_view key) {
+    auto v = meta(key);
+    if (!v.isOk() || !v.value()) return 0;
+    return std::strtoull(v.value()->c_str(), nullptr, 10);
+  }
+
+  Status requireUnlocked() const {
+    if (dataKey.empty()) return Status::rejected("the replica is locked: unlock it first");
+    return Status::ok();
+  }
+
+  // --- secrets ---
+  Status putSecret(std::string_view name, std::string_view value) {
+    auto st = db->prepare("INSERT INTO secrets (name, sealed) VALUES (?1, ?2) "
+                          "ON CONFLICT (name) DO UPDATE SET sealed = excluded.sealed");
+    if (!st.isOk()) return st.status();
+    return st.value()->bind(1, name).bindBlob(2, seal(dataKey, value, adSecret(name))).run();
+  }
+  Result<std::optional<std::string>> getSecret(std::string_view name) {
+    auto st = db->prepare("SELECT sealed FROM secrets WHERE name = ?1");
+    if (!st.isOk()) return st.status();
+    st.value()->bind(1, name);
+    auto row = st.value()->step();
+    if (!row.isOk()) return row.status();
+    if (!row.value()) return std::optional<std::string>();
+    auto opened = sync::open(dataKey, st.value()->text(0), adSecret(name));
+    if (!opened.isOk()) return Status::corruption("secrets row '" + std::string(name) + "' does not open");
+    return std::optional<std::string>(std::move(opened).value());
+  }
+
+  // --- audit ---
+  // Events recorded while locked (failed unlocks) carry no patient data and
+  // are kept unsealed; every other event is sealed with the data key.
+  Status appendAudit(std::string_view action, std::string_view patient, std::string_view detail,
+                     std::string_view who) {
+    auto next = db->prepare("SELECT COALESCE(MAX(seq), 0) + 1 FROM audit");
+    if (!next.isOk()) return next.status();
+    auto row = next.value()->step();
+    if (!row.isOk()) return row.status();
+    const std::int64_t seq = next.value()->int64(0);
+    ByteWriter w;
+    w.i64(nowMs()).str(who).str(action).str(patient).str(detail.empty() ? "{}" : detail);
+    const bool sealIt = !dataKey.empty();
+    std::string payload = sealIt ? seal(dataKey, w.bytes(), adAudit(seq)) : w.bytes();
+    auto ins = db->prepare("INSERT INTO audit (seq, sealed, payload) VALUES (?1, ?2, ?3)");
+    if (!ins.isOk()) return ins.status();
+    return ins.value()->bind(1, seq).bind(2, std::int64_t{sealIt ? 1 : 0}).bindBlob(3, payload).run();
+  }
+  // Outside a transaction: its own.
+  Status audit(std::string_view action, std::string_view patient, std::string_view detail) {
+    Status st = db->begin();
+    if (!st.isOk()) return st;
+    st = appendAudit(action, patient, detail, user);
+    if (!st.isOk()) {
+      db->rollback();
+      return st;
+    }
+    return db->commit();
+  }
+
+  // --- patient keys ---
+  Result<const SecretKey*> patientKey(const std::string& patient, bool createIfMissing) {
+    auto it = patientKeys.find(patient);
+    if (it != patientKeys.end()) return &it->second;
+    auto st = db->prepare("SELECT wrapped_key FROM patients WHERE id = ?1");
+    if (!st.isOk()) return st.status();
+    st.value()->bind(1, patient);
+    auto row = st.value()->step();
+    if (!row.isOk()) return row.status();
+    if (row.value()) {
+      auto key = unwrapKey(dataKey, st.value()->text(0), adPatientKey(patient));
+      if (!key.isOk()) {
+        return Status::corruption("the key of patient " + patient + " does not open (the row was changed)");
+      }
+      return &patientKeys.emplace(patient, std::move(key).value()).first->second;
+    }
+    if (!createIfMissing) return Status::notFound("patient " + patient + " is not on this tablet");
+    SecretKey key = SecretKey::random();
+    auto ins = db->prepare("INSERT INTO patients (id, wrapped_key) VALUES (?1, ?2)");
+    if (!ins.isOk()) return ins.status();
+    Status done = ins.value()->bind(1, patient).bindBlob(2, wrapKey(dataKey, key, adPatientKey(patient))).run();
+    if (!done.isOk()) return done;
+    return &patientKeys.emplace(patient, std::move(key)).first->second;
+  }
+
+  // --- documents ---
+  Result<ChartDocument*> loadDocument(const std::string& patient, bool mayBeNew) {
+    auto it = docs.find(patient);
+    if (it != docs.end()) return it->second.get();
+    auto key = patientKey(patient, false);
+    if (!key.isOk()) {
+      if (key.status().code() == Status::Code::kNotFound && mayBeNew) {
+        auto doc = std::make_unique<ChartDocument>(patient);
+        return docs.emplace(patient, std::move(doc)).first->second.get();
+      }
+      return key.status();
+    }
+    auto doc = std::make_unique<ChartDocument>(patient);
+    auto st = db->prepare("SELECT replica, seq, sealed FROM ops WHERE patient = ?1");
+    if (!st.isOk()) return st.status();
+    st.value()->bind(1, patient);
+    for (;;) {
+      auto row = st.value()->step();
+      if (!row.isOk()) return row.status();
+      if (!row.value()) break;
+      const OpId id{crdt::ReplicaId{static_cast<std::uint64_t>(st.value()->int64(0))},
+                    static_cast<std::uint64_t>(st.value()->int64(1))};
+      auto opened = openRow(*key.value(), st.value()->text(2), adOp(patient, id));
+      if (!opened.isOk()) {
+        tamperDetected("ops", patient, crdt::toString(id));
+        return Status::corruption("op " + crdt::toString(id) + " of patient " + patient +
+                                  " does not open: the stored row was changed or moved");
+      }
+      auto op = crdt::decodeOp(opened.value());
+      if (!op.isOk() || op.value().id != id || op.value().patient != patient) {
+        tamperDetected("ops", patient, crdt::toString(id));
+        return Status::corruption("op " + crdt::toString(id) + " of patient " + patient + " is damaged");
+      }
+      auto applied = doc->apply(op.value());
+      if (!applied.isOk() && applied.status().code() != Status::Code::kRejected) return applied.status();
+    }
+    return docs.emplace(patient, std::move(doc)).first->second.get();
+  }
+
+  // A failed open is audited (best effort: in its own transaction when none
+  // is open; inside the caller's otherwise, and lost with its rollback, which
+  // is why callers report the error to the person too).
+  void tamperDetected(std::string_view table, std::string_view patient, std::string_view row) {
+    const std::string detail = "{\"table\":" + jsonQuote(table) + ",\"row\":" + jsonQuote(row) + "}";
+    (void)appendAudit("replica.tamper_detected", patient, detail, user);
+  }
+
+  // --- summaries ---
+  Status writeSummary(const std::string& patient, const ChartDocument& doc) {
+    auto key = patientKey(patient, false);
+    if (!key.isOk()) return key.status();
+    ByteWriter w;
+    w.str(shownText(doc, crdt::field::kFamilyName))
+        .str(shownText(doc, crdt::field::kGivenNames))
+        .str(shownText(doc, crdt::field::kBirthDate))
+        .str(shownText(doc, crdt::field::kSex));
+    const crdt::Register& nka = doc.demographic(crdt::field::kNoKnownAllergies);
+    std::int64_t nkaState = 0;  // 0 not recorded, 1 no known allergies, 2 has allergies recorded as such
+    if (!nka.empty()) {
+      if (const auto* b = std::get_if<bool>(&nka.current().value)) nkaState = *b ? 1 : 2;
+    }
+    w.i64(nkaState);
+    std::vector<std::string> identifiers;
+    for (const auto& [id, entry] : doc.entries(crdt::Collection::kIdentifiers)) {
+      if (entry.currentStatus() == static_cast<std::int64_t>(crdt::EntryStatus::kEnteredInError)) continue;
+      identifiers.push_back(textOf(entry.fieldValue(crdt::field::kIdentifierSystem)) + "|" +
+                            textOf(entry.fieldValue(crdt::field::kIdentifierValue)));
+    }
+    w.u64(identifiers.size());
+    for (const auto& s : identifiers) w.str(s);
+    std::vector<std::string> allergies;
+    for (const auto& [id, entry] : doc.entries(crdt::Collection::kAllergies)) {
+      if (entry.currentStatus() != static_cast<std::int64_t>(crdt::EntryStatus::kActive)) continue;
+      std::string display = textOf(entry.fieldValue(crdt::field::kDisplay));
+      if (display.empty()) display = textOf(entry.fieldValue(crdt::field::kCode));
+      allergies.push_back(display);
+    }
+    w.u64(allergies.size());
+    for (const auto& s : allergies) w.str(s);
+    w.u64(doc.appliedCount() + doc.rejected().size() + doc.heldCount());
+    w.u64(doc.conflicts().size());
+    w.u64(doc.heldCount());
+
+    auto ver = db->prepare("SELECT summary_version FROM patients WHERE id = ?1");
+    if (!ver.isOk()) return ver.status();
+    ver.value()->bind(1, patient);
+    auto row = ver.value()->step();
+    if (!row.isOk()) return row.status();
+    const std::int64_t version = (row.value() ? ver.value()->int64(0) : 0) + 1;
+    auto up = db->prepare("UPDATE patients SET summary = ?2, summary_version = ?3 WHERE id = ?1");
+    if (!up.isOk()) return up.status();
+    return up.value()
+        ->bind(1, patient)
+        .bindBlob(2, sealRow(*key.value(), w.bytes(), adSummary(patient, version)))
+        .bind(3, version)
+        .run();
+  }
+
+  Status insertOp(const Op& op, std::string_view encoded, std::int64_t state) {
+    auto key = patientKey(op.patient, true);
+    if (!key.isOk()) return key.status();
+    auto ins = db->prepare("INSERT INTO ops (replica, seq, patient, state, sealed) VALUES (?1, ?2, ?3, ?4, ?5)");
+    if (!ins.isOk()) return ins.status();
+    return ins.value()
+        ->bind(1, static_cast<std::int64_t>(op.id.replica.value))
+        .bind(2, static_cast<std::int64_t>(op.id.seq))
+        .bind(3, op.patient)
+        .bind(4, state)
+        .bindBlob(5, sealRow(*key.value(), encoded, adOp(op.patient, op.id)))
+        .run();
+  }
+
+  Status loadIdentity() {
+    Impl& impl = *this;
+    auto get = [&](const char* key, std::string& out) -> Status {
+      auto v = impl.meta(key);
+      if (!v.isOk()) return v.status();
+      if (!v.value()) return Status::corruption(std::string("the replica's metadata lacks ") + key);
+      out = *v.value();
+      return Status::ok();
+    };
+    std::string replica;
+    for (auto [key, out] : {std::pair{"server_url", &impl.identity.serverUrl},
+                            std::pair{"device_id", &impl.identity.deviceId}, std::pair{"replica", &replica},
+                            std::pair{"clinic", &impl.identity.clinic}, std::pair{"epoch", &impl.identity.epoch}}) {
+      if (Status st = get(key, *out); !st.isOk()) return st;
+    }
+    impl.identity.replica = crdt::ReplicaId{std::strtoull(replica.c_str(), nullptr, 10)};
+    impl.cursor = impl.metaU64("cursor");
+    return Status::ok();
+  }
+
+  void wipeKeys() {
+    dataKey.wipe();
+    for (auto& [p, k] : patientKeys) k.wipe();
+    patientKeys.clear();
+    docs.clear();
+    factory.reset();
+    user.clear();
+  }
+
+  Status startFactory() {
+    auto st = db->prepare("SELECT COALESCE(MAX(seq), 0) FROM ops WHERE replica = ?1");
+    if (!st.isOk()) return st.status();
+    st.value()->bind(1, static_cast<std::int64_t>(identity.replica.value));
+    auto row = st.value()->step();
+    if (!row.isOk()) return row.status();
+    const auto maxSeq = static_cast<std::uint64_t>(st.value()->int64(0));
+    // Keep numbering past every seq ever handed out, even one whose edit was
+    // refused by the chart and never stored.
+    const std::uint64_t issued = metaU64("issued_seq");
+    factory = std::make_unique<crdt::OpFactory>(identity.replica, *clock, std::max(maxSeq, issued) + 1);
+    factory->setUser(user);
+    // The clock never runs behind stamps this device already issued.
+    const std::uint64_t hlcWall = metaU64("hlc_wall");
+    if (hlcWall > 0) {
+      (void)factory->observe(crdt::Hlc{hlcWall, static_cast<std::uint32_t>(metaU64("hlc_logical"))});
+    }
+    return Status::ok();
+  }
+};
+
+Replica::Replica(std::string path, std::unique_ptr<Impl> impl) : m_path(std::move(path)), m_impl(std::move(impl)) {}
+
+Replica::~Replica() {
+  if (m_impl) m_impl->wipeKeys();
+}
+
+Result<std::unique_ptr<Replica>> Replica::create(const std::string& path, const DeviceIdentity& identity,
+                                                 std::string_view deviceSecret, KeyVault& vault,
+                                                 const UserInfo& firstUser, std::string_view passphrase,
+                                                 ReplicaOptions options) {
+  if (Status st = initCrypto(); !st.isOk()) return st;
+  if (identity.replica.isNull() || identity.deviceId.empty() || identity.clinic.empty()) {
+    return Status::invalidArgument("a replica needs the device id, replica id and clinic from enrolment");
+  }
+  if (firstUser.id.empty()) return Status::invalidArgument("a replica needs its first user");
+  if (fileExists(path)) return Status::alreadyExists("a replica already exists at " + path);
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  impl->clock = options.clock ? options.clock : &impl->systemClock;
+  SecretKey dataKey = SecretKey::random();
+  auto wrapped = vault.wrap(firstUser.id, passphrase, dataKey);
+  if (!wrapped.isOk()) return wrapped.status();
+  auto db = SqliteDb::open(path, true);
+  if (!db.isOk()) return db.status();
+  impl->db = std::move(db).value();
+  impl->identity = identity;
+  impl->dataKey = std::move(dataKey);
+  impl->user = firstUser.id;
+  auto fail = [&](Status st) -> Result<std::unique_ptr<Replica>> {
+    impl->db->rollback();
+    impl->wipeKeys();
+    impl->db.reset();
+    (void)Replica::destroy(path);
+    return st;
+  };
+  Status st = impl->db->exec(kSchema);
+  if (!st.isOk()) return fail(st);
+  st = impl->db->begin();
+  if (!st.isOk()) return fail(st);
+  const std::pair<const char*, std::string> metas[] = {
+      {"format", std::to_string(kFormatVersion)},
+      {"server_url", identity.serverUrl},
+      {"device_id", identity.deviceId},
+      {"replica", std::to_string(identity.replica.value)},
+      {"clinic", identity.clinic},
+      {"epoch", identity.epoch},
+      {"cursor", "0"},
+      {"unencrypted_for_benchmark", options.unencryptedForBenchmark ? "1" : "0"},
+  };
+  for (const auto& [k, v] : metas) {
+    st = impl->setMeta(k, v);
+    if (!st.isOk()) return fail(st);
+  }
+  auto ins = impl->db->prepare("INSERT INTO users (id, display_name, vault, wrap, added_at) VALUES (?1, ?2, ?3, ?4, ?5)");
+  if (!ins.isOk()) return fail(ins.status());
+  st = ins.value()
+           ->bind(1, firstUser.id)
+           .bind(2, firstUser.displayName)
+           .bind(3, vault.name())
+           .bindBlob(4, wrapped.value())
+           .bind(5, impl->nowMs())
+           .run();
+  if (!st.isOk()) return fail(st);
+  st = impl->putSecret("device_secret", deviceSecret);
+  if (!st.isOk()) return fail(st);
+  st = impl->appendAudit("replica.created", "", "{}", firstUser.id);
+  if (!st.isOk()) return fail(st);
+  st = impl->db->commit();
+  if (!st.isOk()) return fail(st);
+  st = impl->startFactory();
+  if (!st.isOk()) return fail(st);
+  impl->lastActivityMs = impl->nowMs();
+  return std::unique_ptr<Replica>(new Replica(path, std::move(impl)));
+}
+
+Result<std::unique_ptr<Replica>> Replica::open(const std::string& path, ReplicaOptions options) {
+  if (Status st = initCrypto(); !st.isOk()) return st;
+  if (!fileExists(path)) return Status::notFound("no replica at " + path + " (enrol this device first)");
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  impl->clock = options.clock ? options.clock : &impl->systemClock;
+  auto db = SqliteDb::open(path, false);
+  if (!db.isOk()) return db.status();
+  impl->db = std::move(db).value();
+  auto format = impl->meta("format");
+  if (!format.isOk()) {
+    return Status::corruption("the file at " + path + " is not a Charta replica: " + format.status().message());
+  }
+  if (!format.value()) return Status::corruption("the file at " + path + " is not a Charta replica");
+  const int version = std::atoi(format.value()->c_str());
+  if (version > kFormatVersion) {
+    return Status::unsupportedVersion("the replica at " + path + " has format " + *format.value() +
+                                      "; this Charta reads format " + std::to_string(kFormatVersion) +
+                                      " and older: update the app");
+  }
+  if (Status st = impl->db->exec(kSchema); !st.isOk()) return st;
+  if (Status st = impl->loadIdentity(); !st.isOk()) return st;
+  const bool unencrypted = impl->metaU64("unencrypted_for_benchmark") == 1;
+  if (unencrypted != options.unencryptedForBenchmark) {
+    return Status::invalidArgument(unencrypted ? "the replica at " + path + " is an unencrypted benchmark store"
+                                               : "the replica at " + path + " is encrypted");
+  }
+  return std::unique_ptr<Replica>(new Replica(path, std::move(impl)));
+}
+
+
+Status Replica::destroy(const std::string& path) {
+  Status result;
+  for (const std::string& p : {path, path + "-wal", path + "-shm", path + "-journal"}) {
+    if (::unlink(p.c_str()) != 0 && errno != ENOENT) {
+      result = Status::ioError("cannot delete " + p + ": " + std::strerror(errno));
+    }
+  }
+  return result;
+}
+
+DeviceIdentity Replica::identity() const {
+  std::lock_guard lock(m_impl->mu);
+  return m_impl->identity;
+}
+
+std::vector<UserInfo> Replica::users() const {
+  std::lock_guard lock(m_impl->mu);
+  std::vector<UserInfo> out;
+  auto st = m_impl->db->prepare("SELECT id, display_name, vault, added_at FROM users ORDER BY id");
+  if (!st.isOk()) return out;
+  while (true) {
+    auto row = st.value()->step();
+    if (!row.isOk() || !row.value()) break;
+    out.push_back(UserInfo{st.value()->text(0), st.value()->text(1), st.value()->text(2), st.value()->int64(3)});
+  }
+  return out;
+}
+
+Status Replica::unlock(KeyVault& vault, std::string_view user, std::string_view passphrase) {
+  std::lock_guard lock(m_impl->mu);
+  Impl& d = *m_impl;
+  auto st = d.db->prepare("SELECT wrap FROM users WHERE id = ?1");
+  if (!st.isOk()) return st.status();
+  st.value()->bind(1, user);
+  auto row = st.value()->step();
+  if (!row.isOk()) return row.status();
+  if (!row.value()) return Status::notFound("no user '" + std::string(user) + "' on this tablet");
+  const std::string wrap = st.value()->text(0);
+  auto key = vault.unwrap(user, passphrase, wrap);
+  if (!key.isOk()) {
+    d.wipeKeys();
+    Status audited = d.db->begin();
+    if (audited.isOk()) {
+      audited = d.appendAudit("replica.unlock_failed", "", "{}", user);
+      if (audited.isOk()) audited = d.db->commit();
+      if (!audited.isOk()) d.db->rollback();
+    }
+    return key.status();
+  }
+  d.wipeKeys();
+  d.dataKey = std::move(key).value();
+  d.user = std::string(user);
+  if (Status s = d.startFactory(); !s.isOk()) {
+    d.wipeKeys();
+    return s;
+  }
+  d.lastActivityMs = d.nowMs();
+  return d.audit("replica.unlock", "", "{}");
+}
+
+void Replica::lock() {
+  std::lock_guard lock(m_impl->mu);
+  m_impl->wipeKeys();
+}
+
+bool Replica::isUnlocked() const {
+  std::lock_guard lock(m_impl->mu);
+  return !m_impl->dataKey.empty();
+}
+
+std::string Replica::currentUser() const {
+  std::lock_guard lock(m_impl->mu);
+  return m_impl->user;
+}
+
+bool Replica::touch() {
+  std::lock_guard lock(m_impl->mu);
+  Impl& d = *m_impl;
+  if (d.dataKey.empty()) return false;
+  const std::int64_t now = d.nowMs();
+  if (d.options.autoLockMs > 0 && now - d.lastActivityMs >= d.options.autoLockMs) {
+    d.wipeKeys();
+    return false;
+  }
+  d.lastActivityMs = now;
+  return true;
+}
+
+Status Replica::addUser(KeyVault& vault, const UserInfo& user, std::string_view passphrase) {
+  std::lock_guard lock(m_impl->mu);
+  Impl& d = *m_impl;
+  if (Status s = d.requireUnlocked(); !s.isOk()) return s;
+  if (user.id.empty()) return Status::invalidArgument("a user needs an id");
+  auto wrapped = vault.wrap(user.id, passphrase, d.dataKey);
+  if (!wrapped.isOk()) return wrapped.status();
+  if (Status s = d.db->begin(); !s.isOk()) return s;
+  auto ins = d.db->prepare("INSERT INTO users (id, display_name, vault, wrap, added_at) VALUES (?1, ?2, ?3, ?4, ?5)");
+  Status s = ins.isOk() ? ins.value()
+                              ->bind(1, user.id)
+                              .bind(2, user.displayName)
+                              .bind(3, vault.name())
+                              .bindBlob(4, wrapped.value())
+                              .bind(5, d.nowMs())
+                              .run()
+                        : ins.status();
+  if (s.code() == Status::Code::kAlreadyExists) s = Status::alreadyExists("user '" + user.id + "' is already on this tablet");
+  if (s.isOk()) s = d.appendAudit("replica.user_added", "", "{\"user\":" + jsonQuote(user.id) + "}", d.user);
+  if (!s.isOk()) {
+    d.db->rollback();
+    return s;
+  }
+  return d.db->commit();
+}
+
+Status Replica::changePassphrase(KeyVault& vault, std::string_view oldPassphrase, std::string_view newPassphrase) {
+  std::lock_guard lock(m_impl->mu);
+  Impl& d = *m_impl;
+  if (Status s = d.requireUnlocked(); !s.isOk()) return s;
+  auto st = d.db->prepare("SELECT wrap FROM users WHERE id = ?1");
+  if (!st.isOk()) return st.status();
+  st.value()->bind(1, d.user);
+  auto row = st.value()->step();
+  if (!row.isOk()) return row.status();
+  if (!row.value()) return Status::notFound("the current user is not on this tablet");
+  auto check = vault.unwrap(d.user, oldPassphrase, st.value()->text(0));
+  if (!check.isOk()) return check.status();
+  auto wrapped = vault.wrap(d.user, newPassphrase, d.dataKey);
+  if (!wrapped.isOk()) return wrapped.status();
+  if (Status s = d.db->begin(); !s.isOk()) return s;
+  auto up = d.db->prepare("UPDATE users SET wrap = ?2, vault = ?3 WHERE id = ?1");
+  Status s = up.isOk() ? up.value()->bind(1, d.user).bindBlob(2, wrapped.value()).bind(3, vault.name()).run()
+                       : up.status();
+  if (s.isOk()) s = d.appendAudit("replica.passphrase_changed", "", "{}", d.user);
+  if (!s.isOk()) {
+    d.db->rollback();
+    return s;
+  }
+  return d.db->commit();
+}
+
+Result<std::string> Replica::deviceSecret() const {
+  std::lock_guard lock(m_impl->mu);
+  if (Status s = m_impl->requireUnlocked(); !s.isOk()) return s;
+  auto v = m_impl->getSecret("device_secret");
+  if (!v.isOk()) return v.status();
+  if (!v.value()) return Status::corruption("the replica lost its device credential");
+  return *v.value();
+}
+
+Result<std::optional<Session>> Replica::session(std::string_view user) const {
+  std::lock_guard lock(m_impl->mu);
+  if (Status s = m_impl->requireUnlocked(); !s.isOk()) return s;
+  auto v = m_impl->getSecret("session:" + std::string(user));
+  if (!v.isOk()) return v.status();
+  if (!v.value()) return std::optional<Session>();
+  ByteReader r(*v.value());
+  Session s;
+  if (!r.str(s.token) || !r.i64(s.expiresAtMs) || !r.str(s.userId) || !r.str(s.displayName) || !r.str(s.role) ||
+      !r.str(s.clinic) || !r.atEnd()) {
+    return Status::corruption("the stored session of " + std::string(user) + " is damaged");
+  }
+  return std::optional<Session>(std::move(s));
+}
+
+Status Replica::storeSession(const Session& session) {
+  std::lock_guard lock(m_impl->mu);
+  Impl& d = *m_impl;
+  if (Status s = d.requireUnlocked(); !s.isOk()) return s;
+  ByteWriter w;
+  w.str(session.token).i64(session.expiresAtMs).str(session.userId).str(session.displayName).str(session.role).str(
+      session.clinic);
+  return d.putSecret("session:" + session.userId, w.bytes());
+}
+
+Status Replica::forgetSession(std::string_view user) {
+  std::lock_guard lock(m_impl->mu);
+  auto st = m_impl->db->prepare("DELETE FROM secrets WHERE name = ?1");
+  if (!st.isOk()) return st.status();
+  return st.value()->bind(1, "session:" + std::string(user)).run();
+}
+
+std::vector<std::string> Replica::patients() const {
+  std::lock_guard lock(m_impl->mu);
+  std::vector<std::string> out;
+  auto st = m_impl->db->prepare("SELECT id FROM patients ORDER BY id");
+  if (!st.isOk()) return out;
+  while (true) {
+    auto row = st.value()->step();
+    if (!row.isOk() || !row.value()) break;
+    out.push_back(st.value()->text(0));
+  }
+  return out;
+}
+
+Result<PatientSummary> Replica::summary(std::string_view patientView) const {
+  std::lock_guard lock(m_impl->mu);
+  Impl& d = *m_impl;
+  if (Status s = d.requireUnlocked(); !s.isOk()) return s;
+  const std::string patient(patientView);
+  auto key = d.patientKey(patient, false);
+  if (!key.isOk()) return key.status();
+  auto st = d.db->prepare("SELECT summary, summary_version FROM patients WHERE id = ?1");
+  if (!st.isOk()) return st.status();
+  st.value()->bind(1, patient);
+  auto row = st.value()->step();
+  if (!row.isOk()) return row.status();
+  if (!row.value() || st.value()->isNull(0)) return Status::notFound("patient " + patient + " has no chart yet");
+  auto opened = d.openRow(*key.value(), st.value()->text(0), adSummary(patient, st.value()->int64(1)));
+  if (!opened.isOk()) {
+    d.tamperDetected("patients.summary", patient, patient);
+    return Status::corruption("the summary of patient " + patient + " does not open: the stored row was changed");
+  }
+  PatientSummary out;
+  out.patient = patient;
+  ByteReader r(opened.value());
+  std::int64_t nka = 0;
+  std::uint64_t n = 0;
+  bool ok = r.str(out.familyName) && r.str(out.givenNames) && r.str(out.birthDate) && r.str(out.sex) && r.i64(nka) &&
+            r.u64(n);
+  for (std::uint64_t i = 0; ok && i < n; ++i) ok = r.str(out.identifiers.emplace_back());
+  ok = ok && r.u64(n);
+  for (std::uint64_t i = 0; ok && i < n; ++i) ok = r.str(out.allergies.emplace_back());
+  ok = ok && r.u64(out.opCount) && r.u64(out.openConflicts) && r.u64(out.heldOps) && r.atEnd();
+  if (!ok) return Status::corruption("the summary of patient " + patient + " is damaged");
+  if (nka != 0) out.noKnownAllergies = nka == 1;
+  // A replayed (older) summary opens, but counts fewer ops than are stored.
+  auto count = d.db->prepare(
+      "SELECT COUNT(*), COALESCE(SUM(state IN (0, 3)), 0) FROM ops WHERE patient = ?1");
+  if (!count.isOk()) return count.status();
+  count.value()->bind(1, patient);
+  auto crow = count.value()->step();
+  if (!crow.isOk()) return crow.status();
+  if (static_cast<std::uint64_t>(count.value()->int64(0)) != out.opCount) {
+    d.tamperDetected("patients.summary", patient, patient);
+    return Status::corruption("the summary of patient " + patient +
+                              " does not match its history (an old copy of the row was put back)");
+  }
+  out.pendingOps = static_cast<std::uint64_t>(count.value()->int64(1));
+  return out;
+}
+
+Result<const ChartDocument*> Replica::chart(std::string_view patientView, std::string_view purpose) {
+  std::lock_guard lock(m_impl->mu);
+  Impl& d = *m_impl;
+  if (Status s = d.requireUnlocked(); !s.isOk()) return s;
+  const std::string patient(patientView);
+  auto doc = d.loadDocument(patient, false);
+  if (!doc.isOk()) return doc.status();
+  Status s = d.audit("chart.read", patient, "{\"purpose\":" + jsonQuote(purpose) + "}");
+  if (!s.isOk()) return s;  // no read without its audit event
+  d.lastActivityMs = d.nowMs();
+  return static_cast<const ChartDocument*>(doc.value());
+}
+
+Result<const ChartDocument*> Replica::document(std::string_view patientView) {
+  std::lock_guard lock(m_impl->mu);
+  Impl& d = *m_impl;
+  if (Status s = d.requireUnlocked(); !s.isOk()) return s;
+  auto doc = d.loadDocument(std::string(patientView), false);
+  if (!doc.isOk()) return doc.status();
+  return static_cast<const ChartDocument*>(doc.value());
+}
+
+Result<Op> Replica::edit(std::string_view patientView, const MakeOp& make) {
+  std::lock_guard lock(m_impl->mu);
+  Impl& d = *m_impl;
+  if (Status s = d.requireUnlocked(); !s.isOk()) return s;
+  const std::string patient(patientView);
+  if (patient.empty() || patient.size() > crdt::kMaxIdBytes) {
+    return Status::invalidArgument("a patient id is 1 to " + std::to_string(crdt::kMaxIdBytes) + " bytes");
+  }
+  auto docResult = d.loadDocument(patient, true);
+  if (!docResult.isOk()) return docResult.status();
+  ChartDocument* doc = docResult.value();
+  Op op = make(*d.factory, *doc);
+  if (op.patient != patient || op.id.replica != d.identity.replica) {
+    return Status::invalidArgument("the edit made an op for another patient or replica");
+  }
+  auto discard = [&](Status st) -> Result<Op> {
+    d.db->rollback();
+    d.docs.erase(patient);  // the cached chart may hold the refused op: reload it
+    d.patientKeys.erase(patient);
+    return st;
+  };
+  if (Status s = d.db->begin(); !s.isOk()) return s;
+  const std::string encoded = crdt::encodeOp(op);
+  Status s = d.insertOp(op, encoded, kStateOutbox);
+  if (!s.isOk()) return discard(s);
+  s = d.setMeta("issued_seq", std::to_string(op.id.seq));
+  if (!s.isOk()) return discard(s);
+  auto applied = doc->apply(op);
+  if (!applied.isOk()) return discard(applied.status());
+  s = d.writeSummary(patient, *doc);
+  if (s.isOk()) s = d.setMeta("hlc_wall", std::to_string(op.hlc.wallMs));
+  if (s.isOk()) s = d.setMeta("hlc_logical", std::to_string(op.hlc.logical));
+  if (!s.isOk()) return discard(s);
+  s = d.db->commit();
+  if (!s.isOk()) return discard(s);
+  d.lastActivityMs = d.nowMs();
+  return op;
+}
+
+std::string Replica::newPatientId() {
+  (void)initCrypto();
+  return "p-" + toHex(randomBytes(16));
+}
+
+Status Replica::recordAudit(std::string_view action, std::string_view patient, std::string_view detailJson) {
+  std::lock_guard lock(m_impl->mu);
+  if (Status s = m_impl->requireUnlocked(); !s.isOk()) return s;
+  return m_impl->audit(action, patient, detailJson);
+}
+
+Result<std::string> Replica::stateHash() {
+  std::lock_guard lock(m_impl->mu);
+  Impl& d = *m_impl;
+  if (Status s = d.requireUnlocked(); !s.isOk()) return s;
+  std::vector<std::string> ids;
+  {
+    auto st = d.db->prepare("SELECT id FROM patients ORDER BY id");
+    if (!st.isOk()) return st.status();
+    while (true) {
+      auto row = st.value()->step();
+      if (!row.isOk()) return row.status();
+      if (!row.value()) break;
+      ids.push_back(st.value()->text(0));
+    }
+  }
+  ByteWriter all;
+  for (const std::string& id : ids) {
+    auto doc = d.loadDocument(id, false);
+    if (!doc.isOk()) return doc.status();
+    all.str(id).str(doc.value()->canonicalState());
+  }
+  return toHex(genericHash(all.bytes(), 32));
+}
+
+std::uint64_t Replica::pendingOpCount() const {
+  std::lock_guard lock(m_impl->mu);
+  auto st = m_impl->db->prepare("SELECT COUNT(*) FROM ops WHERE state IN (0, 3)");
+  if (!st.isOk()) return 0;
+  auto row = st.value()->step();
+  if (!row.isOk() || !row.value()) return 0;
+  return static_cast<std::uint64_t>(st.value()->int64(0));
+}
+
+Result<std::vector<Op>> Replica::outbox(std::size_t limit) {
+  std::lock_guard lock(m_impl->mu);
+  Impl& d = *m_impl;
+  if (Status s = d.requireUnlocked(); !s.isOk()) return s;
+  auto st = d.db->prepare(
+      "SELECT replica, seq, patient, sealed FROM ops WHERE state IN (0, 3) ORDER BY state, replica, seq LIMIT ?1");
+  if (!st.isOk()) return st.status();
+  st.value()->bind(1, static_cast<std::int64_t>(limit));
+  std::vector<std::tuple<OpId, std::string, std::string>> rows;
+  while (true) {
+    auto row = st.value()->step();
+    if (!row.isOk()) return row.status();
+    if (!row.value()) break;
+    rows.emplace_back(OpId{crdt::ReplicaId{static_cast<std::uint64_t>(st.value()->int64(0))},
+                           static_cast<std::uint64_t>(st.value()->int64(1))},
+                      st.value()->text(2), st.value()->text(3));
+  }
+  std::vector<Op> out;
+  out.reserve(rows.size());
+  for (const auto& [id, patient, sealed] : rows) {
+    auto key = d.patientKey(patient, false);
+    if (!key.isOk()) return key.status();
+    auto opened = d.openRow(*key.value(), sealed, adOp(patient, id));
+    if (!opened.isOk()) {
+      d.tamperDetected("ops", patient, crdt::toString(id));
+      return Status::corruption("outbox op " + crdt::toString(id) + " does not open: the stored row was changed");
+    }
+    auto op = crdt::decodeOp(opened.value());
+    if (!op.isOk()) return Status::corruption("outbox op " + crdt::toString(id) + " is damaged");
+    out.push_back(std::move(op).value());
+  }
+  return out;
+}
+
+Status Replica::acknowledge(const std::vector<Ack>& acks) {
+  std::lock_guard lock(m_impl->mu);
+  Impl& d = *m_impl;
+  if (Status s = d.requireUnlocked(); !s.isOk()) return s;
+  if (Status s = d.db->begin(); !s.isOk()) return s;
+  auto fail = [&](Status st) {
+    d.db->rollback();
+    return st;
+  };
+  for (const Ack& ack : acks) {
+    const auto replica = static_cast<std::int64_t>(ack.op.replica.value);
+    const auto seq = static_cast<std::int64_t>(ack.op.seq);
+    if (ack.serverSeq > 0) {
+      auto up = d.db->prepare("UPDATE ops SET state = 1, server_seq = ?3 WHERE replica = ?1 AND seq = ?2");
+      if (!up.isOk()) return fail(up.status());
+      Status s = up.value()->bind(1, replica).bind(2, seq).bind(3, static_cast<std::int64_t>(ack.serverSeq)).run();
+      if (!s.isOk()) return fail(s);
+      continue;
+    }
+    auto find = d.db->prepare("SELECT patient FROM ops WHERE replica = ?1 AND seq = ?2");
+    if (!find.isOk()) return fail(find.status());
+    find.value()->bind(1, replica).bind(2, seq);
+    auto row = find.value()->step();
+    if (!row.isOk()) return fail(row.status());
+    if (!row.value()) continue;
+    const std::string patient = find.value()->text(0);
+    auto key = d.patientKey(patient, false);
+    if (!key.isOk()) return fail(key.status());
+    auto up = d.db->prepare("UPDATE ops SET state = 2, note = ?3 WHERE replica = ?1 AND seq = ?2");
+    if (!up.isOk()) return fail(up.status());
+    Status s = up.value()
+                   ->bind(1, replica)
+                   .bind(2, seq)
+                   .bindBlob(3, seal(*key.value(), ack.rejectedReason, adOpNote(patient, ack.op)))
+                   .run();
+    if (!s.isOk()) return fail(s);
+  }
+  return d.db->commit();
+}
+
+Result<ApplyStats> Replica::applyPulled(const PullPage& page, std::string_view patientCatchUp) {
+  std::lock_guard lock(m_impl->mu);
+  Impl& d = *m_impl;
+  if (Status s = d.requireUnlocked(); !s.isOk()) return s;
+  ApplyStats stats;
+  std::set<std::string> touched;
+  if (Status s = d.db->begin(); !s.isOk()) return s;
+  auto fail = [&](Status st) -> Result<ApplyStats> {
+    d.db->rollback();
+    for (const std::string& p : touched) {
+      d.docs.erase(p);  // cached charts hold ops the rollback removed: reload
+      d.patientKeys.erase(p);
+    }
+    return st;
+  };
+  const std::uint64_t now = d.clock->nowMs();
+  for (std::size_t i = 0; i < page.ops.size(); ++i) {
+    ++stats.received;
+    auto op = crdt::decodeOp(page.ops[i]);
+    if (!op.isOk()) {
+      return fail(Status::corruption("op " + std::to_string(i) + " of the page does not decode: " +
+                                     op.status().message()));
+    }
+    const Op& o = op.value();
+    if (!patientCatchUp.empty() && o.patient != patientCatchUp) {
+      return fail(Status::corruption("a page for patient " + std::string(patientCatchUp) +
+                                     " carried an op of another patient"));
+    }
+    auto exists = d.db->prepare("SELECT state FROM ops WHERE replica = ?1 AND seq = ?2");
+    if (!exists.isOk()) return fail(exists.status());
+    exists.value()->bind(1, static_cast<std::int64_t>(o.id.replica.value)).bind(2, static_cast<std::int64_t>(o.id.seq));
+    auto row = exists.value()->step();
+    if (!row.isOk()) return fail(row.status());
+    if (row.value()) {
+      ++stats.duplicates;
+      const std::int64_t state = exists.value()->int64(0);
+      if (state == kStateOutbox || state == kStateRepush) {
+        // The server has it (our own op coming back): it leaves the outbox.
+        auto up = d.db->prepare("UPDATE ops SET state = 1 WHERE replica = ?1 AND seq = ?2");
+        if (!up.isOk()) return fail(up.status());
+        Status s = up.value()
+                       ->bind(1, static_cast<std::int64_t>(o.id.replica.value))
+                       .bind(2, static_cast<std::int64_t>(o.id.seq))
+                       .run();
+        if (!s.isOk()) return fail(s);
+      }
+      continue;
+    }
+    touched.insert(o.patient);
+    auto doc = d.loadDocument(o.patient, true);
+    if (!doc.isOk()) return fail(doc.status());
+    Status s = d.insertOp(o, page.ops[i], kStateSettled);
+    if (!s.isOk()) return fail(s);
+    ++stats.stored;
+    auto applied = doc.value()->apply(o);
+    if (!applied.isOk()) {
+      if (applied.status().code() != Status::Code::kRejected) return fail(applied.status());
+      ++stats.rejected;
+    } else if (applied.value() == crdt::ApplyOutcome::kHeld) {
+      ++stats.held;
+    }
+    if (!d.factory->observe(o.hlc).isOk() || o.hlc.wallMs > now + crdt::HybridClock::kDefaultMaxDriftMs) {
+      ++stats.futureClock;
+    }
+  }
+  for (const std::string& p : touched) {
+    Status s = d.writeSummary(p, *d.docs.at(p));
+    if (!s.isOk()) return fail(s);
+  }
+  std::vector<std::string> purged;
+  if (patientCatchUp.empty()) {
+    for (const std::string& p : page.purge) {
+      auto del = d.db->prepare("DELETE FROM patients WHERE id = ?1");  // ops follow (ON DELETE CASCADE)
+      Status s = del.isOk() ? del.value()->bind(1, p).run() : del.status();
+      if (s.isOk() && d.db->changes() > 0) {
+        s = d.appendAudit("replica.patient_purged", p, "{\"why\":\"left the clinic\"}", d.user);
+        purged.push_back(p);
+      }
+      if (s.isOk()) {
+        auto pe = d.db->prepare("DELETE FROM pending_entries WHERE patient = ?1");
+        s = pe.isOk() ? pe.value()->bind(1, p).run() : pe.status();
+      }
+      if (!s.isOk()) return fail(s);
+    }
+    for (const std::string& p : page.enter) {
+      auto ins = d.db->prepare("INSERT INTO pending_entries (patient) VALUES (?1) ON CONFLICT DO NOTHING");
+      Status s = ins.isOk() ? ins.value()->bind(1, p).run() : ins.status();
+      if (!s.isOk()) return fail(s);
+    }
+  }
+  Status s;
+  if (patientCatchUp.empty()) {
+    s = d.setMeta("cursor", std::to_string(page.next));
+  } else {
+    auto up = d.db->prepare("UPDATE pending_entries SET cursor = ?2 WHERE patient = ?1");
+    s = up.isOk() ? up.value()->bind(1, patientCatchUp).bind(2, static_cast<std::int64_t>(page.next)).run()
+                  : up.status();
+  }
+  if (!s.isOk()) return fail(s);
+  s = d.db->commit();
+  if (!s.isOk()) return fail(s);
+  if (patientCatchUp.empty()) d.cursor = page.next;
+  for (const std::string& p : purged) {
+    if (auto it = d.patientKeys.find(p); it != d.patientKeys.end()) {
+      it->second.wipe();
+      d.patientKeys.erase(it);
+    }
+    d.docs.erase(p);
+  }
+  if (!purged.empty()) {
+    // Old page images of the key rows may linger in the WAL: fold it into
+    // the database (where secure_delete zeroed the freed pages).
+    if (Status c = d.db->exec("PRAGMA wal_checkpoint(TRUNCATE)"); !c.isOk()) return c;
+  }
+  return stats;
+}
+
+std::uint64_t Replica::cursor() const {
+  std::lock_guard lock(m_impl->mu);
+  return m_impl->cursor;
+}
+
+std::vector<std::pair<std::string, std::uint64_t>> Replica::pendingEntries() const {
+  std::lock_guard lock(m_impl->mu);
+  std::vector<std::pair<std::string, std::uint64_t>> out;
+  auto st = m_impl->db->prepare("SELECT patient, cursor FROM pending_entries ORDER BY patient");
+  if (!st.isOk()) return out;
+  while (true) {
+    auto row = st.value()->step();
+    if (!row.isOk() || !row.value()) break;
+    out.emplace_back(st.value()->text(0), static_cast<std::uint64_t>(st.value()->int64(1)));
+  }
+  return out;
+}
+
+Status Replica::finishPendingEntry(std::string_view patient) {
+  std::lock_guard lock(m_impl->mu);
+  auto st = m_impl->db->prepare("DELETE FROM pending_entries WHERE patient = ?1");
+  if (!st.isOk()) return st.status();
+  return st.value()->bind(1, patient).run();
+}
+
+Status Replica::purgePatient(std::string_view patientView) {
+  std::lock_guard lock(m_impl->mu);
+  Impl& d = *m_impl;
+  const std::string patient(patientView);
+  if (Status s = d.db->begin(); !s.isOk()) return s;
+  auto del = d.db->prepare("DELETE FROM patients WHERE id = ?1");  // ops follow (ON DELETE CASCADE)
+  Status s = del.isOk() ? del.value()->bind(1, patient).run() : del.status();
+  if (s.isOk()) {
+    auto pe = d.db->prepare("DELETE FROM pending_entries WHERE patient = ?1");
+    s = pe.isOk() ? pe.value()->bind(1, patient).run() : pe.status();
+  }
+  if (s.isOk()) s = d.appendAudit("replica.patient_purged", patient, "{}", d.user);
+  if (!s.isOk()) {
+    d.db->rollback();
+    return s;
+  }
+  s = d.db->commit();
+  if (!s.isOk()) return s;
+  if (auto it = d.patientKeys.find(patient); it != d.patientKeys.end()) {
+    it->second.wipe();
+    d.patientKeys.erase(it);
+  }
+  d.docs.erase(patient);
+  // Old page images of the key row may linger in the WAL: fold it into the
+  // database (where secure_delete zeroed the freed pages) and truncate it.
+  return d.db->exec("PRAGMA wal_checkpoint(TRUNCATE)");
+}
+
+Status Replica::eraseEverything() {
+  std::lock_guard lock(m_impl->mu);
+  Impl& d = *m_impl;
+  d.wipeKeys();
+  if (Status s = d.db->begin(); !s.isOk()) return s;
+  Status s = d.db->exec(
+      "DELETE FROM ops; DELETE FROM patients; DELETE FROM secrets; DELETE FROM users; DELETE FROM audit; "
+      "DELETE FROM pending_entries;");
+  if (s.isOk()) s = d.setMeta("wiped", "1");
+  if (!s.isOk()) {
+    d.db->rollback();
+    return s;
+  }
+  s = d.db->commit();
+  if (!s.isOk()) return s;
+  return d.db->exec("PRAGMA wal_checkpoint(TRUNCATE)");
+}
+
+Status Replica::startNewEpoch(std::string_view epoch) {
+  std::lock_guard lock(m_impl->mu);
+  Impl& d = *m_impl;
+  if (Status s = d.db->begin(); !s.isOk()) return s;
+  Status s = d.db->exec("UPDATE ops SET state = 3 WHERE state = 1");
+  if (s.isOk()) s = d.setMeta("epoch", epoch);
+  if (s.isOk()) s = d.setMeta("cursor", "0");
+  if (s.isOk()) s = d.db->exec("UPDATE pending_entries SET cursor = 0");
+  if (s.isOk()) s = d.appendAudit("replica.new_epoch", "", "{\"epoch\":" + jsonQuote(epoch) + "}", d.user);
+  if (!s.isOk()) {
+    d.db->rollback();
+    return s;
+  }
+  s = d.db->commit();
+  if (!s.isOk()) return s;
+  d.identity.epoch = std::string(epoch);
+  d.cursor = 0;
+  return Status::ok();
+}
+
+Result<std::vector<DeviceAuditEvent>> Replica::pendingAudit(std::size_t limit) {
+  std::lock_guard lock(m_impl->mu);
+  Impl& d = *m_impl;
+  if (Status s = d.requireUnlocked(); !s.isOk()) return s;
+  const auto acked = static_cast<std::int64_t>(d.metaU64("audit_acked"));
+  auto st = d.db->prepare("SELECT seq, sealed, payload FROM audit WHERE seq > ?1 ORDER BY seq LIMIT ?2");
+  if (!st.isOk()) return st.status();
+  st.value()->bind(1, acked).bind(2, static_cast<std::int64_t>(limit));
+  std::vector<DeviceAuditEvent> out;
+  while (true) {
+    auto row = st.value()->step();
+    if (!row.isOk()) return row.status();
+    if (!row.value()) break;
+    const std::int64_t seq = st.value()->int64(0);
+    std::string payload = st.value()->text(2);
+    if (st.value()->int64(1) != 0) {
+      auto opened = sync::open(d.dataKey, payload, adAudit(seq));
+      if (!opened.isOk()) {
+        return Status::corruption("audit event " + std::to_string(seq) + " does not open: the stored row was changed");
+      }
+      payload = std::move(opened).value();
+    }
+    DeviceAuditEvent e;
+    e.seq = static_cast<std::uint64_t>(seq);
+    ByteReader r(payload);
+    if (!r.i64(e.atMs) || !r.str(e.user) || !r.str(e.action) || !r.str(e.patient) || !r.str(e.detail) || !r.atEnd()) {
+      return Status::corruption("audit event " + std::to_string(seq) + " is damaged");
+    }
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+std::uint64_t Replica::pendingAuditCount() const {
+  std::lock_guard lock(m_impl->mu);
+  auto st = m_impl->db->prepare("SELECT COUNT(*) FROM audit WHERE seq > ?1");
+  if (!st.isOk()) return 0;
+  st.value()->bind(1, static_cast<std::int64_t>(m_impl->metaU64("audit_acked")));
+  auto row = st.value()->step();
+  if (!row.isOk() || !row.value()) return 0;
+  return static_cast<std::uint64_t>(st.value()->int64(0));
+}
+
+Status Replica::acknowledgeAudit(std::uint64_t ackedSeq) {
+  std::lock_guard lock(m_impl->mu);
+  if (ackedSeq <= m_impl->metaU64("audit_acked")) return Status::ok();
+  return m_impl->setMeta("audit_acked", std::to_string(ackedSeq));
+}
+
+Replica::SyncRecord Replica::syncRecord() const {
+  std::lock_guard lock(m_impl->mu);
+  Impl& d = *m_impl;
+  SyncRecord r;
+  r.lastSuccessMs = static_cast<std::int64_t>(d.metaU64("last_success_ms"));
+  r.lastErrorMs = static_cast<std::int64_t>(d.metaU64("last_error_ms"));
+  auto err = d.meta("last_error");
+  if (err.isOk() && err.value()) r.lastError = *err.value();
+  return r;
+}
+
+Status Replica::recordSyncOutcome(const SyncRecord& record) {
+  std::lock_guard lock(m_impl->mu);
+  Impl& d = *m_impl;
+  if (Status s = d.db->begin(); !s.isOk()) return s;
+  Status s = d.setMeta("last_success_ms", std::to_string(record.lastSuccessMs));
+  if (s.isOk()) s = d.setMeta("last_error_ms", std::to_string(record.lastErrorMs));
+  if (s.isOk()) s = d.setMeta("last_error", record.lastError);
+  if (!s.isOk()) {
+    d.db->rollback();
+    return s;
+  }
+  return d.db->commit();
+}
+
+}  // namespace charta::sync

@@ -1,0 +1,6 @@
+# The encrypted replica on real SQLite files (the test also opens the file
+# directly, as someone holding a stolen tablet would).
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)
+charta_add_test(NAME sync_replica_test SOURCES replica/replica_test.cpp LABELS sync security
+                LIBS charta_sync charta_sim_edits charta_platform PkgConfig::SQLITE3 TIMEOUT 300)
