@@ -51,4 +51,21 @@ std::vector<Conflict> ChartDocument::conflicts() const {
   return out;
 }
 
+std::size_t ChartDocument::conflictCount() const {
+  std::size_t n = 0;
+  for (const auto& [field, reg] : m_demographics) n += reg.conflicted();
+  for (const auto& entries : m_entries) {
+    for (const auto& [id, entry] : entries) {
+      n += entry.status.conflicted();
+      for (const auto& [field, reg] : entry.fields) n += reg.conflicted();
+    }
+  }
+  for (const auto& [id, note] : m_notes) {
+    const std::vector<RegisterWrite> open = note.openVersions();
+    n += std::any_of(open.begin(), open.end(),
+                     [&](const RegisterWrite& w) { return !sameValue(w.value, open.front().value); });
+  }
+  return n;
+}
+
 }  // namespace charta::crdt

@@ -26,6 +26,14 @@ namespace {
 
 constexpr int kFormatVersion = 1;
 
+// Unwrapped patient keys kept in memory. Each lives in its own guarded
+// allocation (a few pages and a memory mapping), so a clinic of tens of
+// thousands of patients must not hold them all; unwrapping again is one
+// decryption.
+constexpr std::size_t kMaxCachedPatientKeys = 1024;
+// Charts kept decrypted and replayed in memory between calls.
+constexpr std::size_t kMaxCachedCharts = 4096;
+
 // Op rows: where an op stands with the server.
 constexpr std::int64_t kStateOutbox = 0;   // a local edit not yet acknowledged
 constexpr std::int64_t kStateSettled = 1;  // acknowledged, or pulled from the server
@@ -154,6 +162,14 @@ struct Replica::Impl {
     return std::strtoull(v.value()->c_str(), nullptr, 10);
   }
 
+  // Local edits, users, keys, audit events, purges: durable commits. What
+  // the server can give back (pulled pages, acknowledgements, the sync
+  // outcome): ordinary ones, which a power cut may undo but never corrupt.
+  Status beginTx(bool durable = true) {
+    if (Status st = db->setDurable(durable); !st.isOk()) return st;
+    return db->begin();
+  }
+
   Status requireUnlocked() const {
     if (dataKey.empty()) return Status::rejected("the replica is locked: unlock it first");
     return Status::ok();
@@ -198,7 +214,7 @@ struct Replica::Impl {
   }
   // Outside a transaction: its own.
   Status audit(std::string_view action, std::string_view patient, std::string_view detail) {
-    Status st = db->begin();
+    Status st = beginTx();
     if (!st.isOk()) return st;
     st = appendAudit(action, patient, detail, user);
     if (!st.isOk()) {
@@ -209,9 +225,14 @@ struct Replica::Impl {
   }
 
   // --- patient keys ---
+  // The pointer stays valid until the next call (which may empty the cache).
   Result<const SecretKey*> patientKey(const std::string& patient, bool createIfMissing) {
     auto it = patientKeys.find(patient);
     if (it != patientKeys.end()) return &it->second;
+    if (patientKeys.size() >= kMaxCachedPatientKeys) {
+      for (auto& [p, k] : patientKeys) k.wipe();
+      patientKeys.clear();
+    }
     auto st = db->prepare("SELECT wrapped_key FROM patients WHERE id = ?1");
     if (!st.isOk()) return st.status();
     st.value()->bind(1, patient);
@@ -234,6 +255,13 @@ struct Replica::Impl {
   }
 
   // --- documents ---
+  // Called at the start of a public call (never in the middle of one, which
+  // may hold charts it loaded): forgets every cached chart when there are
+  // too many.
+  void trimCharts() {
+    if (docs.size() > kMaxCachedCharts) docs.clear();
+  }
+
   Result<ChartDocument*> loadDocument(const std::string& patient, bool mayBeNew) {
     auto it = docs.find(patient);
     if (it != docs.end()) return it->second.get();
@@ -313,7 +341,7 @@ struct Replica::Impl {
     w.u64(allergies.size());
     for (const auto& s : allergies) w.str(s);
     w.u64(doc.appliedCount() + doc.rejected().size() + doc.heldCount());
-    w.u64(doc.conflicts().size());
+    w.u64(doc.conflictCount());
     w.u64(doc.heldCount());
 
     auto ver = db->prepare("SELECT summary_version FROM patients WHERE id = ?1");
@@ -331,11 +359,26 @@ struct Replica::Impl {
         .run();
   }
 
-  Status insertOp(const Op& op, std::string_view encoded, std::int64_t state) {
+  // *inserted (when given) says whether the op was new; without it a
+  // duplicate is an error.
+  Status insertOp(const Op& op, std::string_view encoded, std::int64_t state, bool* inserted = nullptr) {
     auto key = patientKey(op.patient, true);
     if (!key.isOk()) return key.status();
-    auto ins = db->prepare("INSERT INTO ops (replica, seq, patient, state, sealed) VALUES (?1, ?2, ?3, ?4, ?5)");
+    auto ins = db->prepare(inserted ? "INSERT INTO ops (replica, seq, patient, state, sealed) VALUES "
+                                      "(?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING"
+                                    : "INSERT INTO ops (replica, seq, patient, state, sealed) VALUES (?1, ?2, ?3, ?4, ?5)");
     if (!ins.isOk()) return ins.status();
+    if (inserted) {
+      Status st = ins.value()
+                      ->bind(1, static_cast<std::int64_t>(op.id.replica.value))
+                      .bind(2, static_cast<std::int64_t>(op.id.seq))
+                      .bind(3, op.patient)
+                      .bind(4, state)
+                      .bindBlob(5, sealRow(*key.value(), encoded, adOp(op.patient, op.id)))
+                      .run();
+      *inserted = st.isOk() && db->changes() > 0;
+      return st;
+    }
     return ins.value()
         ->bind(1, static_cast<std::int64_t>(op.id.replica.value))
         .bind(2, static_cast<std::int64_t>(op.id.seq))
@@ -432,7 +475,7 @@ Result<std::unique_ptr<Replica>> Replica::create(const std::string& path, const 
   };
   Status st = impl->db->exec(kSchema);
   if (!st.isOk()) return fail(st);
-  st = impl->db->begin();
+  st = impl->beginTx();
   if (!st.isOk()) return fail(st);
   const std::pair<const char*, std::string> metas[] = {
       {"format", std::to_string(kFormatVersion)},
@@ -542,7 +585,7 @@ Status Replica::unlock(KeyVault& vault, std::string_view user, std::string_view 
   auto key = vault.unwrap(user, passphrase, wrap);
   if (!key.isOk()) {
     d.wipeKeys();
-    Status audited = d.db->begin();
+    Status audited = d.beginTx();
     if (audited.isOk()) {
       audited = d.appendAudit("replica.unlock_failed", "", "{}", user);
       if (audited.isOk()) audited = d.db->commit();
@@ -596,7 +639,7 @@ Status Replica::addUser(KeyVault& vault, const UserInfo& user, std::string_view 
   if (user.id.empty()) return Status::invalidArgument("a user needs an id");
   auto wrapped = vault.wrap(user.id, passphrase, d.dataKey);
   if (!wrapped.isOk()) return wrapped.status();
-  if (Status s = d.db->begin(); !s.isOk()) return s;
+  if (Status s = d.beginTx(); !s.isOk()) return s;
   auto ins = d.db->prepare("INSERT INTO users (id, display_name, vault, wrap, added_at) VALUES (?1, ?2, ?3, ?4, ?5)");
   Status s = ins.isOk() ? ins.value()
                               ->bind(1, user.id)
@@ -629,7 +672,7 @@ Status Replica::changePassphrase(KeyVault& vault, std::string_view oldPassphrase
   if (!check.isOk()) return check.status();
   auto wrapped = vault.wrap(d.user, newPassphrase, d.dataKey);
   if (!wrapped.isOk()) return wrapped.status();
-  if (Status s = d.db->begin(); !s.isOk()) return s;
+  if (Status s = d.beginTx(); !s.isOk()) return s;
   auto up = d.db->prepare("UPDATE users SET wrap = ?2, vault = ?3 WHERE id = ?1");
   Status s = up.isOk() ? up.value()->bind(1, d.user).bindBlob(2, wrapped.value()).bind(3, vault.name()).run()
                        : up.status();
@@ -745,6 +788,7 @@ Result<PatientSummary> Replica::summary(std::string_view patientView) const {
 Result<const ChartDocument*> Replica::chart(std::string_view patientView, std::string_view purpose) {
   std::lock_guard lock(m_impl->mu);
   Impl& d = *m_impl;
+  d.trimCharts();
   if (Status s = d.requireUnlocked(); !s.isOk()) return s;
   const std::string patient(patientView);
   auto doc = d.loadDocument(patient, false);
@@ -758,6 +802,7 @@ Result<const ChartDocument*> Replica::chart(std::string_view patientView, std::s
 Result<const ChartDocument*> Replica::document(std::string_view patientView) {
   std::lock_guard lock(m_impl->mu);
   Impl& d = *m_impl;
+  d.trimCharts();
   if (Status s = d.requireUnlocked(); !s.isOk()) return s;
   auto doc = d.loadDocument(std::string(patientView), false);
   if (!doc.isOk()) return doc.status();
@@ -767,6 +812,7 @@ Result<const ChartDocument*> Replica::document(std::string_view patientView) {
 Result<Op> Replica::edit(std::string_view patientView, const MakeOp& make) {
   std::lock_guard lock(m_impl->mu);
   Impl& d = *m_impl;
+  d.trimCharts();
   if (Status s = d.requireUnlocked(); !s.isOk()) return s;
   const std::string patient(patientView);
   if (patient.empty() || patient.size() > crdt::kMaxIdBytes) {
@@ -785,7 +831,7 @@ Result<Op> Replica::edit(std::string_view patientView, const MakeOp& make) {
     d.patientKeys.erase(patient);
     return st;
   };
-  if (Status s = d.db->begin(); !s.isOk()) return s;
+  if (Status s = d.beginTx(); !s.isOk()) return s;
   const std::string encoded = crdt::encodeOp(op);
   Status s = d.insertOp(op, encoded, kStateOutbox);
   if (!s.isOk()) return discard(s);
@@ -885,7 +931,7 @@ Status Replica::acknowledge(const std::vector<Ack>& acks) {
   std::lock_guard lock(m_impl->mu);
   Impl& d = *m_impl;
   if (Status s = d.requireUnlocked(); !s.isOk()) return s;
-  if (Status s = d.db->begin(); !s.isOk()) return s;
+  if (Status s = d.beginTx(false); !s.isOk()) return s;
   auto fail = [&](Status st) {
     d.db->rollback();
     return st;
@@ -924,15 +970,17 @@ Status Replica::acknowledge(const std::vector<Ack>& acks) {
 Result<ApplyStats> Replica::applyPulled(const PullPage& page, std::string_view patientCatchUp) {
   std::lock_guard lock(m_impl->mu);
   Impl& d = *m_impl;
+  d.trimCharts();
   if (Status s = d.requireUnlocked(); !s.isOk()) return s;
   ApplyStats stats;
-  std::set<std::string> touched;
-  if (Status s = d.db->begin(); !s.isOk()) return s;
+  std::set<std::string> touched;  // charts that changed: their summaries are rewritten
+  std::set<std::string> seen;     // every patient of the page
+  if (Status s = d.beginTx(false); !s.isOk()) return s;  // the server can give a lost page again
   auto fail = [&](Status st) -> Result<ApplyStats> {
     d.db->rollback();
-    for (const std::string& p : touched) {
+    for (const std::string& p : seen) {
       d.docs.erase(p);  // cached charts hold ops the rollback removed: reload
-      d.patientKeys.erase(p);
+      d.patientKeys.erase(p);  // and a key made in this transaction is gone
     }
     return st;
   };
@@ -949,37 +997,41 @@ Result<ApplyStats> Replica::applyPulled(const PullPage& page, std::string_view p
       return fail(Status::corruption("a page for patient " + std::string(patientCatchUp) +
                                      " carried an op of another patient"));
     }
-    auto exists = d.db->prepare("SELECT state FROM ops WHERE replica = ?1 AND seq = ?2");
-    if (!exists.isOk()) return fail(exists.status());
-    exists.value()->bind(1, static_cast<std::int64_t>(o.id.replica.value)).bind(2, static_cast<std::int64_t>(o.id.seq));
-    auto row = exists.value()->step();
-    if (!row.isOk()) return fail(row.status());
-    if (row.value()) {
+    // Insert first: a duplicate (our own op coming back, a page pulled again)
+    // costs one statement and never loads its chart.
+    const bool cached = d.docs.count(o.patient) > 0;
+    seen.insert(o.patient);
+    bool inserted = false;
+    Status s = d.insertOp(o, page.ops[i], kStateSettled, &inserted);
+    if (!s.isOk()) return fail(s);
+    if (!inserted) {
       ++stats.duplicates;
-      const std::int64_t state = exists.value()->int64(0);
-      if (state == kStateOutbox || state == kStateRepush) {
-        // The server has it (our own op coming back): it leaves the outbox.
-        auto up = d.db->prepare("UPDATE ops SET state = 1 WHERE replica = ?1 AND seq = ?2");
-        if (!up.isOk()) return fail(up.status());
-        Status s = up.value()
-                       ->bind(1, static_cast<std::int64_t>(o.id.replica.value))
-                       .bind(2, static_cast<std::int64_t>(o.id.seq))
-                       .run();
-        if (!s.isOk()) return fail(s);
-      }
+      // If it was still in our outbox, the server has it: it leaves the outbox.
+      auto up = d.db->prepare("UPDATE ops SET state = 1 WHERE replica = ?1 AND seq = ?2 AND state IN (0, 3)");
+      if (!up.isOk()) return fail(up.status());
+      s = up.value()
+              ->bind(1, static_cast<std::int64_t>(o.id.replica.value))
+              .bind(2, static_cast<std::int64_t>(o.id.seq))
+              .run();
+      if (!s.isOk()) return fail(s);
       continue;
     }
     touched.insert(o.patient);
+    ++stats.stored;
+    // A chart not in memory is loaded from disk, the new op included.
     auto doc = d.loadDocument(o.patient, true);
     if (!doc.isOk()) return fail(doc.status());
-    Status s = d.insertOp(o, page.ops[i], kStateSettled);
-    if (!s.isOk()) return fail(s);
-    ++stats.stored;
-    auto applied = doc.value()->apply(o);
-    if (!applied.isOk()) {
-      if (applied.status().code() != Status::Code::kRejected) return fail(applied.status());
+    if (cached) {
+      auto applied = doc.value()->apply(o);
+      if (!applied.isOk()) {
+        if (applied.status().code() != Status::Code::kRejected) return fail(applied.status());
+        ++stats.rejected;
+      } else if (applied.value() == crdt::ApplyOutcome::kHeld) {
+        ++stats.held;
+      }
+    } else if (doc.value()->rejected().count(o.id) > 0) {
       ++stats.rejected;
-    } else if (applied.value() == crdt::ApplyOutcome::kHeld) {
+    } else if (!doc.value()->hasApplied(o.id)) {
       ++stats.held;
     }
     if (!d.factory->observe(o.hlc).isOk() || o.hlc.wallMs > now + crdt::HybridClock::kDefaultMaxDriftMs) {
@@ -1067,7 +1119,7 @@ Status Replica::purgePatient(std::string_view patientView) {
   std::lock_guard lock(m_impl->mu);
   Impl& d = *m_impl;
   const std::string patient(patientView);
-  if (Status s = d.db->begin(); !s.isOk()) return s;
+  if (Status s = d.beginTx(); !s.isOk()) return s;
   auto del = d.db->prepare("DELETE FROM patients WHERE id = ?1");  // ops follow (ON DELETE CASCADE)
   Status s = del.isOk() ? del.value()->bind(1, patient).run() : del.status();
   if (s.isOk()) {
@@ -1095,7 +1147,7 @@ Status Replica::eraseEverything() {
   std::lock_guard lock(m_impl->mu);
   Impl& d = *m_impl;
   d.wipeKeys();
-  if (Status s = d.db->begin(); !s.isOk()) return s;
+  if (Status s = d.beginTx(); !s.isOk()) return s;
   Status s = d.db->exec(
       "DELETE FROM ops; DELETE FROM patients; DELETE FROM secrets; DELETE FROM users; DELETE FROM audit; "
       "DELETE FROM pending_entries;");
@@ -1112,7 +1164,7 @@ Status Replica::eraseEverything() {
 Status Replica::startNewEpoch(std::string_view epoch) {
   std::lock_guard lock(m_impl->mu);
   Impl& d = *m_impl;
-  if (Status s = d.db->begin(); !s.isOk()) return s;
+  if (Status s = d.beginTx(); !s.isOk()) return s;
   Status s = d.db->exec("UPDATE ops SET state = 3 WHERE state = 1");
   if (s.isOk()) s = d.setMeta("epoch", epoch);
   if (s.isOk()) s = d.setMeta("cursor", "0");
@@ -1192,7 +1244,7 @@ Replica::SyncRecord Replica::syncRecord() const {
 Status Replica::recordSyncOutcome(const SyncRecord& record) {
   std::lock_guard lock(m_impl->mu);
   Impl& d = *m_impl;
-  if (Status s = d.db->begin(); !s.isOk()) return s;
+  if (Status s = d.beginTx(false); !s.isOk()) return s;
   Status s = d.setMeta("last_success_ms", std::to_string(record.lastSuccessMs));
   if (s.isOk()) s = d.setMeta("last_error_ms", std::to_string(record.lastErrorMs));
   if (s.isOk()) s = d.setMeta("last_error", record.lastError);

@@ -163,6 +163,13 @@ Result<Statement*> SqliteDb::prepare(std::string_view sql) {
   return s;
 }
 
+Status SqliteDb::setDurable(bool durable) {
+  if (durable == m_durable) return Status::ok();
+  Status st = exec(durable ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+  if (st.isOk()) m_durable = durable;
+  return st;
+}
+
 Status SqliteDb::begin() { return exec("BEGIN IMMEDIATE"); }
 Status SqliteDb::commit() { return exec("COMMIT"); }
 void SqliteDb::rollback() {

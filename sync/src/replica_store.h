@@ -66,6 +66,11 @@ class SqliteDb {
   Status exec(std::string_view sql);
   // A cached statement, reset and with bindings cleared.
   Result<Statement*> prepare(std::string_view sql);
+  // Durable commits (synchronous=FULL, the default: an edit the app showed
+  // as saved survives power loss) or ordinary ones (NORMAL: a power cut may
+  // undo the last commits, never corrupt; for what the server can give back,
+  // such as pulled pages and acknowledgements). Outside a transaction only.
+  Status setDurable(bool durable);
   // BEGIN IMMEDIATE / COMMIT / ROLLBACK.
   Status begin();
   Status commit();
@@ -79,6 +84,7 @@ class SqliteDb {
   friend class Statement;
   sqlite3* m_db;
   std::vector<Statement*> m_open;
+  bool m_durable = true;
   std::unordered_map<std::string, std::unique_ptr<Statement>> m_cache;
 };
 

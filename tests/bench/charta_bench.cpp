@@ -1,8 +1,10 @@
-// charta-bench: Charta's CRDT core side by side with Automerge and Yjs, and
-// the sync server under many devices.
+// charta-bench: Charta's CRDT core side by side with Automerge and Yjs, the
+// sync server under many devices, and the tablet's sync side by side with
+// PouchDB.
 //
 //   charta-bench crdt [--json] [--quick] [--peers-dir DIR] [--reps N] [--merge-reps N]
 //   charta-bench server [--json] [--quick] [--seconds S] ...   (bench_server.h)
+//   charta-bench sync [--json] [--quick] [--skip-peer] ...       (bench_sync.h)
 //
 // Runs the same workload (bench_workload.h) in Charta (in this process) and in
 // Yjs and Automerge (node/peers.mjs, one node process each) and reports:
@@ -29,6 +31,7 @@
 #include "bench_peers.h"
 #include "bench_process.h"
 #include "bench_server.h"
+#include "bench_sync.h"
 #include "bench_workload.h"
 
 namespace charta::bench {
@@ -46,6 +49,7 @@ int usage() {
   std::fprintf(stderr,
                "usage: charta-bench crdt [--json] [--quick] [--peers-dir DIR] [--reps N] [--merge-reps N]\n"
                "       charta-bench server --help   (the sync server under many devices)\n"
+               "       charta-bench sync --help     (the tablet's sync, side by side with PouchDB)\n"
                "  --json           print the report as one JSON object on stdout\n"
                "  --quick          a 1/20 workload (smoke test)\n"
                "  --peers-dir DIR  where the Node peers are installed (default: peers/ next to the executable)\n"
@@ -355,6 +359,7 @@ int runCrdt(const Options& opt) {
 int main(int argc, char** argv) {
   using charta::bench::Options;
   if (argc >= 2 && std::strcmp(argv[1], "server") == 0) return charta::bench::serverBenchMain(argc - 1, argv + 1);
+  if (argc >= 2 && std::strcmp(argv[1], "sync") == 0) return charta::bench::syncBenchMain(argc - 1, argv + 1);
   if (argc < 2 || std::strcmp(argv[1], "crdt") != 0) return charta::bench::usage();
   Options opt;
   for (int i = 2; i < argc; ++i) {

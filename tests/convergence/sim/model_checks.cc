@@ -146,6 +146,10 @@ void checkConflicts(const crdt::ChartDocument& doc, const ReferenceModel& model,
   std::map<FieldRef, const crdt::Conflict*> fields;
   std::map<OpId, const crdt::Conflict*> notes;
   const std::vector<crdt::Conflict> listed = doc.conflicts();
+  if (doc.conflictCount() != listed.size()) {
+    f.add(label + ": conflictCount() is " + std::to_string(doc.conflictCount()) + " but " +
+          std::to_string(listed.size()) + " conflicts are listed");
+  }
   for (const auto& c : listed) {
     if (c.patient != doc.patientId()) f.add(label + ": conflict " + c.path + " names patient " + c.patient);
     if (c.isNote) notes[c.field.entry] = &c;

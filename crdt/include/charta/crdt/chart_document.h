@@ -77,6 +77,8 @@ class ChartDocument {
   // Open conflicts, in path order: every field whose heads disagree, and every
   // note whose draft has competing versions.
   std::vector<Conflict> conflicts() const;
+  // conflicts().size(), without building the list (for counters and badges).
+  std::size_t conflictCount() const;
 
   // Deterministic bytes of the whole state (applied and rejected op ids,
   // every register head, entry, observation, note; held ops excluded).

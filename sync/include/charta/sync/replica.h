@@ -27,8 +27,8 @@
 // offline; events sync to the server's audit chain (SyncEngine).
 //
 // Thread-safety: all members are safe to call from several threads (one
-// mutex); pointers and references returned stay valid only until the next
-// call that changes the replica.
+// mutex); a chart pointer returned stays valid only until the next call on
+// the replica (charts are cached, and the cache is bounded).
 #pragma once
 
 #include <cstdint>
