@@ -32,6 +32,7 @@
 
 #include "bench_json.h"
 #include "bench_process.h"
+#include "bench_server_process.h"
 #include "charta/crdt/op_codec.h"
 #include "charta/crdt/op_factory.h"
 #include "charta/crdt/schema.h"
@@ -214,29 +215,6 @@ std::optional<std::string> base64Decode(std::string_view text) {
 
 // --- /proc readings ---------------------------------------------------------
 
-// A "Name:   123 kB" line of /proc/PID/status, in KiB; -1 when unreadable.
-long procStatusKiB(pid_t pid, const std::string& name) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(name + ":", 0) == 0) return std::atol(line.c_str() + name.size() + 1);
-  }
-  return -1;
-}
-
-// User + system CPU seconds of a process; -1 when unreadable.
-double procCpuSeconds(pid_t pid) {
-  const auto text = readFile("/proc/" + std::to_string(pid) + "/stat");
-  if (!text) return -1;
-  const std::size_t close = text->rfind(')');
-  if (close == std::string::npos) return -1;
-  std::istringstream fields(text->substr(close + 2));
-  std::vector<std::string> f{std::istream_iterator<std::string>(fields), std::istream_iterator<std::string>()};
-  if (f.size() < 13) return -1;  // f[0] is field 3 (state): utime is field 14, stime 15
-  const double ticks = std::atof(f[11].c_str()) + std::atof(f[12].c_str());
-  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
 // The parent's pid; -1 when unreadable.
 long procParentPid(pid_t pid) {
   const auto text = readFile("/proc/" + std::to_string(pid) + "/stat");
@@ -279,137 +257,6 @@ MachineCpu machineCpu() {
 
 // --- processes --------------------------------------------------------------
 
-// One charta-server process. stop() (also run by the destructor) ends it.
-class ServerProcess {
- public:
-  ServerProcess() = default;
-  ServerProcess(const ServerProcess&) = delete;
-  ServerProcess& operator=(const ServerProcess&) = delete;
-  ~ServerProcess() { (void)stop(); }
-
-  // Starts `bin serve` with its data and logs in dir and waits until it listens.
-  Status start(const std::string& bin, const std::string& dir, const std::string& postgres, bool demo) {
-    if (Status s = makeDirectories(dir); !s.isOk()) return s;
-    m_outPath = dir + "/server.out";
-    Status last = Status::ok();
-    for (int attempt = 0; attempt < 3; ++attempt) {  // a free port can be taken before the server binds it
-      m_port = test::freePort();
-      if (m_port == 0) return Status::ioError("no free TCP port on 127.0.0.1");
-      std::vector<std::string> argv = {bin, "serve", "--data", dir + "/data", "--listen",
-                                       "127.0.0.1:" + std::to_string(m_port), "--log-file", dir + "/server.log"};
-      if (!postgres.empty()) {
-        argv.emplace_back("--postgres");
-        argv.push_back(postgres);
-      }
-      if (demo) argv.emplace_back("--demo=true");
-      last = spawn(argv);
-      if (!last.isOk()) return last;
-      last = waitListening();
-      if (last.isOk() || g_interrupted) return last;
-      (void)stop();
-    }
-    return last;
-  }
-
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(m_port); }
-  pid_t pid() const { return m_pid; }
-
-  long peakRssKiB() const { return m_pid > 0 ? procStatusKiB(m_pid, "VmHWM") : -1; }
-  double cpuSeconds() const { return m_pid > 0 ? procCpuSeconds(m_pid) : -1; }
-
-  // Resets VmHWM to the current RSS, so the peak covers only what follows.
-  bool resetPeakRss() const {
-    if (m_pid <= 0) return false;
-    std::ofstream out("/proc/" + std::to_string(m_pid) + "/clear_refs");
-    out << "5";
-    out.flush();
-    return static_cast<bool>(out);
-  }
-
-  // SIGTERM, then SIGKILL after 30 s. Returns the exit status (128 + signal
-  // when killed by one); the last one again when it is not running.
-  int stop() {
-    if (m_pid <= 0) return m_exit;
-    ::kill(m_pid, SIGTERM);
-    int status = 0;
-    bool reaped = false;
-    const auto deadline = SteadyClock::now() + std::chrono::seconds(30);
-    while (SteadyClock::now() < deadline) {
-      const pid_t r = ::waitpid(m_pid, &status, WNOHANG);
-      if (r == m_pid) {
-        reaped = true;
-        break;
-      }
-      if (r < 0 && errno != EINTR) {  // not our child any more: nothing to wait for
-        m_pid = -1;
-        return m_exit;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    if (!reaped) {
-      ::kill(m_pid, SIGKILL);
-      while (::waitpid(m_pid, &status, 0) < 0 && errno == EINTR) {
-      }
-    }
-    m_exit = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    m_pid = -1;
-    return m_exit;
-  }
-
- private:
-  Status spawn(const std::vector<std::string>& argv) {
-    const int out = ::open(m_outPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (out < 0) return Status::ioError("cannot create " + m_outPath + ": " + std::strerror(errno));
-    // Everything the child needs is made before fork: other threads may hold locks.
-    std::vector<char*> args;
-    args.reserve(argv.size() + 1);
-    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    const pid_t parent = ::getpid();
-    std::fflush(stdout);
-    std::fflush(stderr);
-    const pid_t pid = ::fork();
-    if (pid < 0) {
-      ::close(out);
-      return Status::ioError(std::string("fork failed: ") + std::strerror(errno));
-    }
-    if (pid == 0) {
-      // The server goes when the bench goes, however the bench ends.
-      ::prctl(PR_SET_PDEATHSIG, SIGTERM);
-      if (::getppid() != parent) ::_exit(125);
-      ::dup2(out, STDOUT_FILENO);
-      ::dup2(out, STDERR_FILENO);
-      ::execv(args[0], args.data());
-      ::_exit(127);
-    }
-    ::close(out);
-    m_pid = pid;
-    m_exit = -1;
-    return Status::ok();
-  }
-
-  Status waitListening() {
-    const auto deadline = SteadyClock::now() + std::chrono::seconds(60);
-    while (SteadyClock::now() < deadline && !g_interrupted) {
-      const auto text = readFile(m_outPath);
-      if (text && text->find("charta-server: listening on") != std::string::npos) return Status::ok();
-      int status = 0;
-      if (::waitpid(m_pid, &status, WNOHANG) == m_pid) {
-        m_pid = -1;
-        m_exit = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        return Status::ioError("charta-server exited during start-up (status " + std::to_string(m_exit) +
-                               "): " + trimmed(text.value_or("")));
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return Status::ioError(g_interrupted ? "interrupted" : "charta-server did not report listening within 60 s");
-  }
-
-  pid_t m_pid = -1;
-  int m_exit = -1;
-  std::uint16_t m_port = 0;
-  std::string m_outPath;
-};
 
 // The throwaway PostgreSQL cluster of scripts/pg-cluster; stopped (and its
 // data removed) by stop() or the destructor.
@@ -933,7 +780,8 @@ crdt::Result<ConfigResult> runConfiguration(const Options& opt, const ConfigSpec
   for (std::size_t p = 0; p < spec.processes; ++p) {
     // One at a time: the first creates the demo clinic in the empty store.
     servers.push_back(std::make_unique<ServerProcess>());
-    Status s = servers.back()->start(opt.serverBin, dir + "/server-" + std::to_string(p), conninfo, p == 0);
+    Status s = servers.back()->start(opt.serverBin, dir + "/server-" + std::to_string(p), conninfo, p == 0,
+                                     &g_interrupted);
     if (!s.isOk()) return s;
     urls.push_back(servers.back()->url());
     progress(std::string(spec.name) + ": charta-server " + std::to_string(p + 1) + " listening at " + urls.back() +

@@ -34,6 +34,7 @@
 #include "bench_json.h"
 #include "bench_peers.h"
 #include "bench_process.h"
+#include "bench_server_process.h"
 #include "charta/crdt/chart_document.h"
 #include "charta/crdt/op_codec.h"
 #include "charta/crdt/op_factory.h"
@@ -190,18 +191,6 @@ std::string stringMember(const sjson::Value& v, std::string_view key) {
 
 // --- /proc and sockets ---------------------------------------------------------
 
-// User + system CPU seconds of a process; -1 when unreadable.
-double procCpuSeconds(pid_t pid) {
-  const auto text = readFile("/proc/" + std::to_string(pid) + "/stat");
-  if (!text) return -1;
-  const std::size_t close = text->rfind(')');
-  if (close == std::string::npos) return -1;
-  std::istringstream fields(text->substr(close + 2));
-  std::vector<std::string> f{std::istream_iterator<std::string>(fields), std::istream_iterator<std::string>()};
-  if (f.size() < 13) return -1;  // f[0] is field 3 (state): utime is field 14, stime 15
-  const double ticks = std::atof(f[11].c_str()) + std::atof(f[12].c_str());
-  return ticks / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
 
 double selfCpuSeconds() {
   rusage ru{};
@@ -319,119 +308,6 @@ crdt::Result<ProcessResult> runChild(const std::vector<std::string>& argv) {
   return result;
 }
 
-// One charta-server on SQLite with the demo clinic. stop() (also run by the
-// destructor) ends it.
-class ServerProcess {
- public:
-  ServerProcess() = default;
-  ServerProcess(const ServerProcess&) = delete;
-  ServerProcess& operator=(const ServerProcess&) = delete;
-  ~ServerProcess() { (void)stop(); }
-
-  Status start(const std::string& bin, const std::string& dir) {
-    if (Status s = makeDirectories(dir); !s.isOk()) return s;
-    m_outPath = dir + "/server.out";
-    Status last = Status::ok();
-    for (int attempt = 0; attempt < 3; ++attempt) {  // a free port can be taken before the server binds it
-      m_port = test::freePort();
-      if (m_port == 0) return Status::ioError("no free TCP port on 127.0.0.1");
-      last = spawn({bin, "serve", "--data", dir + "/data", "--listen", "127.0.0.1:" + std::to_string(m_port),
-                    "--log-file", dir + "/server.log", "--demo=true"});
-      if (!last.isOk()) return last;
-      last = waitListening();
-      if (last.isOk()) return last;
-      (void)stop();
-    }
-    return last;
-  }
-
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(m_port); }
-  std::uint16_t port() const { return m_port; }
-  pid_t pid() const { return m_pid; }
-  double cpuSeconds() const { return m_pid > 0 ? procCpuSeconds(m_pid) : -1; }
-
-  // SIGTERM, then SIGKILL after 30 s. The exit status (128 + signal when
-  // killed by one); the last one again when it is not running.
-  int stop() {
-    if (m_pid <= 0) return m_exit;
-    ::kill(m_pid, SIGTERM);
-    int status = 0;
-    bool reaped = false;
-    const auto deadline = SteadyClock::now() + std::chrono::seconds(30);
-    while (SteadyClock::now() < deadline) {
-      const pid_t r = ::waitpid(m_pid, &status, WNOHANG);
-      if (r == m_pid) {
-        reaped = true;
-        break;
-      }
-      if (r < 0 && errno != EINTR) {
-        m_pid = -1;
-        return m_exit;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    if (!reaped) {
-      ::kill(m_pid, SIGKILL);
-      while (::waitpid(m_pid, &status, 0) < 0 && errno == EINTR) {
-      }
-    }
-    m_exit = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    m_pid = -1;
-    return m_exit;
-  }
-
- private:
-  Status spawn(const std::vector<std::string>& argv) {
-    const int out = ::open(m_outPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (out < 0) return Status::ioError("cannot create " + m_outPath + ": " + std::strerror(errno));
-    std::vector<char*> args;
-    args.reserve(argv.size() + 1);
-    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    const pid_t parent = ::getpid();
-    std::fflush(stdout);
-    std::fflush(stderr);
-    const pid_t pid = ::fork();
-    if (pid < 0) {
-      ::close(out);
-      return Status::ioError(std::string("fork failed: ") + std::strerror(errno));
-    }
-    if (pid == 0) {
-      ::prctl(PR_SET_PDEATHSIG, SIGTERM);
-      if (::getppid() != parent) ::_exit(125);
-      ::dup2(out, STDOUT_FILENO);
-      ::dup2(out, STDERR_FILENO);
-      ::execv(args[0], args.data());
-      ::_exit(127);
-    }
-    ::close(out);
-    m_pid = pid;
-    m_exit = -1;
-    return Status::ok();
-  }
-
-  Status waitListening() {
-    const auto deadline = SteadyClock::now() + std::chrono::seconds(60);
-    while (SteadyClock::now() < deadline) {
-      const auto text = readFile(m_outPath);
-      if (text && text->find("charta-server: listening on") != std::string::npos) return Status::ok();
-      int status = 0;
-      if (::waitpid(m_pid, &status, WNOHANG) == m_pid) {
-        m_pid = -1;
-        m_exit = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-        return Status::ioError("charta-server exited during start-up (status " + std::to_string(m_exit) +
-                               "): " + trimmed(text.value_or("")));
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-    return Status::ioError("charta-server did not report listening within 60 s");
-  }
-
-  pid_t m_pid = -1;
-  int m_exit = -1;
-  std::uint16_t m_port = 0;
-  std::string m_outPath;
-};
 
 // The server's own time answering pushes and pulls (/metrics: sum and count
 // of charta_sync_latency_seconds).
