@@ -54,6 +54,7 @@ std::size_t countChars(std::string_view s) {
 PwhashParams paramsFor(PassphraseVault::Strength strength) {
   switch (strength) {
     case PassphraseVault::Strength::kModerate: return PwhashParams::moderate();
+    case PassphraseVault::Strength::kTablet: return PwhashParams::tablet();
     case PassphraseVault::Strength::kInteractive: return PwhashParams::interactive();
     case PassphraseVault::Strength::kMinimumForTests: return PwhashParams::minimumForTests();
   }

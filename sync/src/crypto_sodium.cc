@@ -225,6 +225,10 @@ PwhashParams PwhashParams::moderate() {
           randomBytes(crypto_pwhash_argon2id_SALTBYTES)};
 }
 
+PwhashParams PwhashParams::tablet() {
+  return {6, std::uint64_t{128} << 20, randomBytes(crypto_pwhash_argon2id_SALTBYTES)};
+}
+
 PwhashParams PwhashParams::interactive() {
   return {crypto_pwhash_argon2id_OPSLIMIT_INTERACTIVE, crypto_pwhash_argon2id_MEMLIMIT_INTERACTIVE,
           randomBytes(crypto_pwhash_argon2id_SALTBYTES)};

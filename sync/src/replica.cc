@@ -809,6 +809,22 @@ Result<const ChartDocument*> Replica::document(std::string_view patientView) {
   return static_cast<const ChartDocument*>(doc.value());
 }
 
+Result<ChartDocument> Replica::chartCopy(std::string_view patientView, std::string_view purpose) {
+  std::lock_guard lock(m_impl->mu);
+  Impl& d = *m_impl;
+  d.trimCharts();
+  if (Status s = d.requireUnlocked(); !s.isOk()) return s;
+  const std::string patient(patientView);
+  auto doc = d.loadDocument(patient, false);
+  if (!doc.isOk()) return doc.status();
+  if (!purpose.empty()) {
+    Status s = d.audit("chart.read", patient, "{\"purpose\":" + jsonQuote(purpose) + "}");
+    if (!s.isOk()) return s;  // no read without its audit event
+  }
+  d.lastActivityMs = d.nowMs();
+  return ChartDocument(*doc.value());
+}
+
 Result<Op> Replica::edit(std::string_view patientView, const MakeOp& make) {
   std::lock_guard lock(m_impl->mu);
   Impl& d = *m_impl;
@@ -847,6 +863,59 @@ Result<Op> Replica::edit(std::string_view patientView, const MakeOp& make) {
   if (!s.isOk()) return discard(s);
   d.lastActivityMs = d.nowMs();
   return op;
+}
+
+Result<std::vector<Op>> Replica::editBatch(std::string_view patientView, const std::vector<MakeOp>& makes) {
+  std::lock_guard lock(m_impl->mu);
+  Impl& d = *m_impl;
+  d.trimCharts();
+  if (Status s = d.requireUnlocked(); !s.isOk()) return s;
+  const std::string patient(patientView);
+  if (patient.empty() || patient.size() > crdt::kMaxIdBytes) {
+    return Status::invalidArgument("a patient id is 1 to " + std::to_string(crdt::kMaxIdBytes) + " bytes");
+  }
+  std::vector<Op> ops;
+  if (makes.empty()) return ops;
+  auto docResult = d.loadDocument(patient, true);
+  if (!docResult.isOk()) return docResult.status();
+  ChartDocument* doc = docResult.value();
+  // Ops already applied to the cached chart are undone by reloading it.
+  auto discard = [&](Status st) -> Result<std::vector<Op>> {
+    d.db->rollback();
+    d.docs.erase(patient);
+    d.patientKeys.erase(patient);
+    return st;
+  };
+  if (Status s = d.beginTx(); !s.isOk()) return s;
+  ops.reserve(makes.size());
+  for (const MakeOp& make : makes) {
+    Op op = make(*d.factory, *doc);
+    if (op.patient != patient || op.id.replica != d.identity.replica) {
+      return discard(Status::invalidArgument("the edit made an op for another patient or replica"));
+    }
+    const std::string encoded = crdt::encodeOp(op);
+    Status s = d.insertOp(op, encoded, kStateOutbox);
+    if (!s.isOk()) return discard(s);
+    auto applied = doc->apply(op);
+    if (!applied.isOk()) {
+      Status st = applied.status();
+      if (st.code() == Status::Code::kRejected) {
+        st = Status::rejected("op " + std::to_string(ops.size() + 1) + " of the batch: " + st.message());
+      }
+      return discard(st);
+    }
+    ops.push_back(std::move(op));
+  }
+  const Op& last = ops.back();
+  Status s = d.setMeta("issued_seq", std::to_string(last.id.seq));
+  if (s.isOk()) s = d.writeSummary(patient, *doc);
+  if (s.isOk()) s = d.setMeta("hlc_wall", std::to_string(last.hlc.wallMs));
+  if (s.isOk()) s = d.setMeta("hlc_logical", std::to_string(last.hlc.logical));
+  if (!s.isOk()) return discard(s);
+  s = d.db->commit();
+  if (!s.isOk()) return discard(s);
+  d.lastActivityMs = d.nowMs();
+  return ops;
 }
 
 std::string Replica::newPatientId() {

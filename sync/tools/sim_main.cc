@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -18,6 +19,7 @@
 #include "charta/sync/engine.h"
 #include "charta/sync/replica.h"
 #include "charta/sync/transport.h"
+#include "demo_charts.h"
 #include "random_edits.h"
 
 namespace {
@@ -33,8 +35,9 @@ const char* kUsage = R"(charta-sim: a headless Charta tablet
 
 Usage:
   charta-sim enroll --server URL --code CODE --data DIR --user U --passphrase-file F
-                    [--name NAME] [--ca-cert PEM] [--kdf moderate|interactive|minimum]
+                    [--name NAME] [--ca-cert PEM] [--kdf moderate|tablet|interactive|minimum]
   charta-sim edit --data DIR --random N [--seed S] [--patients K]
+  charta-sim seed-demo --data DIR [--patients N] [--years Y] [--seed S] [--today YYYY-MM-DD]
   charta-sim sync --data DIR [--times N]
   charta-sim state-hash --data DIR
   charta-sim conflicts --data DIR
@@ -50,14 +53,22 @@ device (its replica was erased).
 const std::map<std::string, std::string> kHelp = {
     {"enroll",
      "charta-sim enroll --server URL --code CODE --data DIR --user U --passphrase-file F\n"
-     "                  [--name NAME] [--ca-cert PEM] [--kdf moderate|interactive|minimum]\n"
+     "                  [--name NAME] [--ca-cert PEM] [--kdf moderate|tablet|interactive|minimum]\n"
      "Enrols this headless tablet with a one-time code, signs U in and creates the\n"
      "encrypted replica in DIR. --kdf sets the Argon2id cost of the passphrase\n"
-     "(moderate, the default, takes about 0.5 s to unlock; the others are for tests).\n"},
+     "(moderate, the default, takes about 0.5 s to unlock; tablet, as the tablet app,\n"
+     "about as long with half the memory; the others are for tests).\n"},
     {"edit",
      "charta-sim edit --data DIR --random N [--seed S] [--patients K]\n"
      "Makes N random but valid clinical edits offline (K patients at least, default 4),\n"
      "including fields that every device edits, so concurrent edits conflict.\n"},
+    {"seed-demo",
+     "charta-sim seed-demo --data DIR [--patients N] [--years Y] [--seed S] [--today YYYY-MM-DD]\n"
+     "Writes N hand-made demo patients (default 24) for a demo clinic, offline: school\n"
+     "children with immunisation histories, working adults and elderly home-visit\n"
+     "patients with chronic problems, medications, visits, vital signs and results\n"
+     "over the last Y years (default 5). The same seed (default 1) and today (default:\n"
+     "the system date) give the same charts. They sync like any edit.\n"},
     {"sync", "charta-sim sync --data DIR [--times N]\nSyncs with the server (N times, default 1) and prints a JSON report.\n"},
     {"state-hash",
      "charta-sim state-hash --data DIR\nPrints a hash of every chart on this tablet: equal on two devices exactly\n"
@@ -147,6 +158,7 @@ std::string absolute(const std::string& path) {
 charta::platform::PassphraseVault::Strength strengthOf(const std::string& name, bool& ok) {
   ok = true;
   if (name.empty() || name == "moderate") return charta::platform::PassphraseVault::Strength::kModerate;
+  if (name == "tablet") return charta::platform::PassphraseVault::Strength::kTablet;
   if (name == "interactive") return charta::platform::PassphraseVault::Strength::kInteractive;
   if (name == "minimum") return charta::platform::PassphraseVault::Strength::kMinimumForTests;
   ok = false;
@@ -207,7 +219,7 @@ int cmdEnroll(const Args& args) {
   bool kdfOk = false;
   const std::string kdf = args.options.count("kdf") ? args.options.at("kdf") : "moderate";
   const auto strength = strengthOf(kdf, kdfOk);
-  if (!kdfOk) return usageError("--kdf must be moderate, interactive or minimum");
+  if (!kdfOk) return usageError("--kdf must be moderate, tablet, interactive or minimum");
   std::string passphrase, error;
   const std::string passFile = absolute(args.options.at("passphrase-file"));
   if (!readPassphrase(passFile, passphrase, error)) return failure(error);
@@ -260,6 +272,36 @@ int cmdEdit(const Args& args) {
     if (!op.isOk()) return failure("edit " + std::to_string(i + 1) + " failed: " + op.status().message());
   }
   std::cout << "{\"edits\":" << count << ",\"pending_ops\":" << device.replica->pendingOpCount() << "}\n";
+  return 0;
+}
+
+int cmdSeedDemo(const Args& args) {
+  std::uint64_t patients = 0, years = 0, seed = 0;
+  if (!parseCount(args, "patients", 24, patients)) return usageError("--patients takes a number");
+  if (!parseCount(args, "years", 5, years) || years == 0 || years > 50) {
+    return usageError("--years takes a number from 1 to 50");
+  }
+  if (!parseCount(args, "seed", 1, seed)) return usageError("--seed takes a number");
+  DemoOptions options;
+  options.patients = static_cast<std::size_t>(patients);
+  options.years = static_cast<int>(years);
+  options.seed = seed;
+  if (auto it = args.options.find("today"); it != args.options.end()) {
+    if (it->second.size() != 10) return usageError("--today takes a date YYYY-MM-DD");
+    options.today = it->second;
+  }
+  Device device;
+  if (int rc = openDevice(args, device, false); rc != 0) return rc;
+  const auto started = std::chrono::steady_clock::now();
+  auto ids = DemoCharts::create(*device.replica, options);
+  if (!ids.isOk()) {
+    if (ids.status().code() == Status::Code::kInvalidArgument) return usageError(ids.status().message());
+    return failure("seeding the demo charts failed: " + ids.status().message());
+  }
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+  std::cout << "{\"patients\":" << ids.value().size() << ",\"pending_ops\":" << device.replica->pendingOpCount()
+            << ",\"elapsed_ms\":" << ms << "}\n";
   return 0;
 }
 
@@ -377,6 +419,7 @@ int main(int argc, char** argv) {
   static const std::map<std::string, std::vector<std::string>> kAllowed = {
       {"enroll", {"server", "code", "data", "user", "passphrase-file", "name", "ca-cert", "kdf"}},
       {"edit", {"data", "random", "seed", "patients", "passphrase-file"}},
+      {"seed-demo", {"data", "patients", "years", "seed", "today", "passphrase-file"}},
       {"sync", {"data", "times", "passphrase-file"}},
       {"state-hash", {"data", "passphrase-file"}},
       {"conflicts", {"data", "passphrase-file"}},
@@ -390,6 +433,7 @@ int main(int argc, char** argv) {
   }
   if (args.command == "enroll") return cmdEnroll(args);
   if (args.command == "edit") return cmdEdit(args);
+  if (args.command == "seed-demo") return cmdSeedDemo(args);
   if (args.command == "sync") return cmdSync(args);
   if (args.command == "state-hash") return cmdStateHash(args);
   if (args.command == "conflicts") return cmdConflicts(args);

@@ -306,6 +306,24 @@ class PassphraseVaultTest : public QObject {
     QVERIFY(bytesOf(back.value()) == bytesOf(dataKey));
     qInfo("unlock with MODERATE Argon2id parameters took %lld ms", static_cast<long long>(ms));
   }
+
+  void tabletStrengthHalvesTheMemory() {
+    PassphraseVault vault(PassphraseVault::Strength::kTablet);
+    const SecretKey dataKey = SecretKey::random();
+    const Result<std::string> blob = vault.wrap("alice", kPassphrase, dataKey);
+    QVERIFY2(blob.isOk(), qPrintable(describe(blob)));
+    QCOMPARE(readU64(blob.value(), kMemOffset), std::uint64_t{128} * 1024 * 1024);
+    QCOMPARE(readU64(blob.value(), 1), std::uint64_t{6});
+    // Any vault opens it (the parameters travel in the blob).
+    QElapsedTimer timer;
+    timer.start();
+    const Result<SecretKey> back = m_vault.unwrap("alice", kPassphrase, blob.value());
+    const qint64 ms = timer.elapsed();
+    QVERIFY2(back.isOk(), qPrintable(describe(back)));
+    QVERIFY(bytesOf(back.value()) == bytesOf(dataKey));
+    QVERIFY(!m_vault.unwrap("alice", "another passphrase", blob.value()).isOk());
+    qInfo("unlock with the tablet's Argon2id parameters took %lld ms", static_cast<long long>(ms));
+  }
 };
 
 QTEST_APPLESS_MAIN(PassphraseVaultTest)

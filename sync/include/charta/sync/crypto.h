@@ -90,6 +90,10 @@ struct PwhashParams {
   // A new random salt with libsodium's MODERATE limits (256 MiB, about 0.5 s
   // on a 2-core machine): the default for a user's passphrase.
   static PwhashParams moderate();
+  // A new random salt with 128 MiB and 6 passes: about the time of MODERATE
+  // with half its memory (the same time-memory product), for tablets, whose
+  // apps the system stops when they use a few hundred MiB.
+  static PwhashParams tablet();
   // A new random salt with the INTERACTIVE limits (64 MiB): for tests.
   static PwhashParams interactive();
   // A new random salt with libsodium's minimum limits: for tests that derive

@@ -158,6 +158,11 @@ class Replica {
   // A chart for a person to read: an audit event "chart.read" (purpose in
   // its detail). kNotFound for a patient not on this tablet.
   Result<const crdt::ChartDocument*> chart(std::string_view patient, std::string_view purpose = "view");
+  // A copy of a chart, made under the replica's lock, for a reader on another
+  // thread than the sync (the app): it never changes under its reader. With a
+  // purpose it is audited like chart(); an empty purpose is for refreshing a
+  // chart the same person already opened (not audited again).
+  Result<crdt::ChartDocument> chartCopy(std::string_view patient, std::string_view purpose);
   // A chart for the machine (merge, hashing, export); not audited.
   Result<const crdt::ChartDocument*> document(std::string_view patient);
 
@@ -167,6 +172,12 @@ class Replica {
   // chart. kRejected (nothing stored) when the chart refuses the op.
   using MakeOp = std::function<crdt::Op(crdt::OpFactory&, const crdt::ChartDocument&)>;
   Result<crdt::Op> edit(std::string_view patient, const MakeOp& make);
+  // Several local edits of one patient, all or nothing: each op is made from
+  // the chart as it stands after the previous one, and every op is applied,
+  // stored and queued in the outbox in one transaction, with the summary
+  // written once. kRejected (nothing stored, the chart as before) when the
+  // chart refuses any of them; an empty batch stores nothing.
+  Result<std::vector<crdt::Op>> editBatch(std::string_view patient, const std::vector<MakeOp>& makes);
   // A new random patient id.
   static std::string newPatientId();
 
