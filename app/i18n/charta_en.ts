@@ -1,0 +1,1690 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="en">
+<context>
+    <name>AddUserDialog</name>
+    <message>
+        <location filename="../qml/AddUserDialog.qml" line="14"/>
+        <source>Add a user to this tablet</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/AddUserDialog.qml" line="22"/>
+        <source>User name</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/AddUserDialog.qml" line="24"/>
+        <source>Name shown on the lock screen</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/AddUserDialog.qml" line="24"/>
+        <source>Display name</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/AddUserDialog.qml" line="26"/>
+        <source>Their passphrase</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/AddUserDialog.qml" line="26"/>
+        <source>Passphrase</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/AddUserDialog.qml" line="28"/>
+        <source>The passphrase again</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/AddUserDialog.qml" line="28"/>
+        <source>Passphrase again</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/AddUserDialog.qml" line="31"/>
+        <source>Add user</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/AddUserDialog.qml" line="37"/>
+        <source>The two passphrases differ.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/AddUserDialog.qml" line="42"/>
+        <source>%1 can now unlock this tablet.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>ChartPage</name>
+    <message>
+        <location filename="../qml/ChartPage.qml" line="22"/>
+        <source>Summary</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/ChartPage.qml" line="23"/>
+        <source>Allergies</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/ChartPage.qml" line="24"/>
+        <source>Problems</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/ChartPage.qml" line="25"/>
+        <source>Medications</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/ChartPage.qml" line="26"/>
+        <source>Immunisations</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/ChartPage.qml" line="27"/>
+        <source>Vital signs</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/ChartPage.qml" line="28"/>
+        <source>Visits</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/ChartPage.qml" line="29"/>
+        <source>Results</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/ChartPage.qml" line="30"/>
+        <source>Notes</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/ChartPage.qml" line="50"/>
+        <source>‹ Patients</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/ChartPage.qml" line="53"/>
+        <source>Back to the patient list</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>ConflictListPage</name>
+    <message>
+        <location filename="../qml/ConflictListPage.qml" line="19"/>
+        <source>‹ Patients</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/ConflictListPage.qml" line="20"/>
+        <source>Back to the patient list</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/ConflictListPage.qml" line="21"/>
+        <source>Open conflicts</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/ConflictListPage.qml" line="25"/>
+        <source>No open conflicts.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/ConflictListPage.qml" line="46"/>
+        <source>  (non-clinical)</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>ConflictReviewPage</name>
+    <message>
+        <location filename="../qml/ConflictReviewPage.qml" line="22"/>
+        <source>‹ Back</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/ConflictReviewPage.qml" line="23"/>
+        <source>Back</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/ConflictReviewPage.qml" line="24"/>
+        <source>Conflicts in %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/ConflictReviewPage.qml" line="28"/>
+        <source>No open conflicts in this chart.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/ConflictReviewPage.qml" line="71"/>
+        <source>%1 on device %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/ConflictReviewPage.qml" line="75"/>
+        <source>Keep this value</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/ConflictReviewPage.qml" line="77"/>
+        <source>Keep %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/ConflictReviewPage.qml" line="87"/>
+        <source>Or type the right value</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/ConflictReviewPage.qml" line="87"/>
+        <source>New value</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/ConflictReviewPage.qml" line="89"/>
+        <source>Use this value</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>EnrolPage</name>
+    <message>
+        <location filename="../qml/EnrolPage.qml" line="25"/>
+        <source>Set up this tablet</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/EnrolPage.qml" line="33"/>
+        <source>Ask your clinic&apos;s administrator for the server address and a one-time enrolment code. Your passphrase protects the charts on this tablet and is your Charta password.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/EnrolPage.qml" line="41"/>
+        <source>Server address, e.g. https://charta.example.org</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/EnrolPage.qml" line="43"/>
+        <source>Server address</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/EnrolPage.qml" line="50"/>
+        <location filename="../qml/EnrolPage.qml" line="51"/>
+        <source>Enrolment code</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/EnrolPage.qml" line="58"/>
+        <source>Your user name</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/EnrolPage.qml" line="59"/>
+        <source>User name</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/EnrolPage.qml" line="67"/>
+        <source>Your passphrase</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/EnrolPage.qml" line="68"/>
+        <source>Passphrase</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/EnrolPage.qml" line="75"/>
+        <source>Connecting…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/EnrolPage.qml" line="75"/>
+        <location filename="../qml/EnrolPage.qml" line="77"/>
+        <source>Enrol this tablet</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>EntrySection</name>
+    <message>
+        <location filename="../qml/EntrySection.qml" line="23"/>
+        <source>Allergic to…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/EntrySection.qml" line="23"/>
+        <source>Problem</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/EntrySection.qml" line="32"/>
+        <location filename="../qml/EntrySection.qml" line="34"/>
+        <source>Criticality</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/EntrySection.qml" line="32"/>
+        <source>Low risk</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/EntrySection.qml" line="33"/>
+        <source>High risk</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/EntrySection.qml" line="33"/>
+        <source>Unable to assess</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/EntrySection.qml" line="39"/>
+        <source>Reaction</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/EntrySection.qml" line="39"/>
+        <source>Onset (YYYY-MM-DD)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/EntrySection.qml" line="44"/>
+        <source>Add</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/EntrySection.qml" line="46"/>
+        <source>Add allergy</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/EntrySection.qml" line="46"/>
+        <source>Add problem</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/EntrySection.qml" line="60"/>
+        <source>Allergies not asked yet</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/EntrySection.qml" line="60"/>
+        <source>No known allergies</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/EntrySection.qml" line="105"/>
+        <source>by %1, %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/EntrySection.qml" line="113"/>
+        <source>Change…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/EntrySection.qml" line="115"/>
+        <source>Change the status of %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>ImmunisationsSection</name>
+    <message>
+        <location filename="../qml/ImmunisationsSection.qml" line="17"/>
+        <source>Due and overdue</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/ImmunisationsSection.qml" line="34"/>
+        <source>dose %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/ImmunisationsSection.qml" line="35"/>
+        <source>given %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/ImmunisationsSection.qml" line="36"/>
+        <source>OVERDUE since %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/ImmunisationsSection.qml" line="37"/>
+        <source>due now (from %1)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/ImmunisationsSection.qml" line="37"/>
+        <source>from %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/ImmunisationsSection.qml" line="47"/>
+        <source>Given</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/ImmunisationsSection.qml" line="51"/>
+        <source>Vaccine</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/ImmunisationsSection.qml" line="53"/>
+        <source>CVX</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/ImmunisationsSection.qml" line="53"/>
+        <source>CVX code</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/ImmunisationsSection.qml" line="58"/>
+        <source>Date given (today if empty)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/ImmunisationsSection.qml" line="58"/>
+        <source>Date given</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/ImmunisationsSection.qml" line="60"/>
+        <source>Lot</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/ImmunisationsSection.qml" line="60"/>
+        <source>Lot number</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/ImmunisationsSection.qml" line="62"/>
+        <source>Record</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/ImmunisationsSection.qml" line="64"/>
+        <source>Record immunisation</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>Main</name>
+    <message>
+        <location filename="../qml/Main.qml" line="14"/>
+        <source>Charta</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>MedicationsSection</name>
+    <message>
+        <location filename="../qml/MedicationsSection.qml" line="30"/>
+        <source>Medication and strength</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/MedicationsSection.qml" line="31"/>
+        <source>Medication</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/MedicationsSection.qml" line="35"/>
+        <location filename="../qml/MedicationsSection.qml" line="171"/>
+        <source>Dose</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/MedicationsSection.qml" line="37"/>
+        <source>Route</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/MedicationsSection.qml" line="39"/>
+        <source>How often</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/MedicationsSection.qml" line="42"/>
+        <source>Add</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/MedicationsSection.qml" line="44"/>
+        <source>Add medication</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/MedicationsSection.qml" line="74"/>
+        <source>Allergy alert</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/MedicationsSection.qml" line="81"/>
+        <source>To record it anyway, say why (for example: tolerated before, prescriber informed)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/MedicationsSection.qml" line="82"/>
+        <source>Reason to override the allergy alert</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/MedicationsSection.qml" line="125"/>
+        <source>by %1, %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/MedicationsSection.qml" line="133"/>
+        <source>Change dose</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/MedicationsSection.qml" line="135"/>
+        <source>Change the dose of %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/MedicationsSection.qml" line="140"/>
+        <source>Hold, stop…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/MedicationsSection.qml" line="142"/>
+        <source>Change the status of %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/MedicationsSection.qml" line="165"/>
+        <location filename="../qml/MedicationsSection.qml" line="171"/>
+        <source>New dose</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/MedicationsSection.qml" line="173"/>
+        <source>Save</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/MedicationsSection.qml" line="175"/>
+        <source>Save the new dose</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>NewPatientDialog</name>
+    <message>
+        <location filename="../qml/NewPatientDialog.qml" line="16"/>
+        <source>New patient</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/NewPatientDialog.qml" line="34"/>
+        <source>Family name</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/NewPatientDialog.qml" line="36"/>
+        <source>Given names</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/NewPatientDialog.qml" line="38"/>
+        <source>Birth date (YYYY-MM-DD)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/NewPatientDialog.qml" line="38"/>
+        <source>Birth date</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/NewPatientDialog.qml" line="47"/>
+        <source>Female</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/NewPatientDialog.qml" line="47"/>
+        <source>Male</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/NewPatientDialog.qml" line="48"/>
+        <source>Other</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/NewPatientDialog.qml" line="48"/>
+        <source>Unknown</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/NewPatientDialog.qml" line="49"/>
+        <source>Sex</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/NewPatientDialog.qml" line="52"/>
+        <source>Medical record number (optional)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/NewPatientDialog.qml" line="52"/>
+        <source>Medical record number</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/NewPatientDialog.qml" line="58"/>
+        <source>This may be a patient already on this tablet: %1. Open that chart instead if it is the same person.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/NewPatientDialog.qml" line="65"/>
+        <source>Open %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/NewPatientDialog.qml" line="76"/>
+        <source>Create a new chart anyway</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/NewPatientDialog.qml" line="76"/>
+        <source>Create chart</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>NotesSection</name>
+    <message>
+        <location filename="../qml/NotesSection.qml" line="20"/>
+        <location filename="../qml/NotesSection.qml" line="108"/>
+        <source>Edit the draft</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/NotesSection.qml" line="20"/>
+        <source>New note</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/NotesSection.qml" line="21"/>
+        <source>Note text</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/NotesSection.qml" line="28"/>
+        <source>Save draft</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/NotesSection.qml" line="28"/>
+        <source>Start draft</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/NotesSection.qml" line="39"/>
+        <source>Sign</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/NotesSection.qml" line="41"/>
+        <source>Sign the note</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/NotesSection.qml" line="49"/>
+        <source>Cancel</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/NotesSection.qml" line="86"/>
+        <source>Signed by %1, %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/NotesSection.qml" line="87"/>
+        <source>Draft by %1, %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/NotesSection.qml" line="106"/>
+        <source>Edit</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/NotesSection.qml" line="114"/>
+        <source>Addendum</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/NotesSection.qml" line="116"/>
+        <source>Add an addendum</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/NotesSection.qml" line="129"/>
+        <source>Addendum to a signed note</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/NotesSection.qml" line="135"/>
+        <source>Addendum text</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/NotesSection.qml" line="137"/>
+        <source>Add</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/NotesSection.qml" line="139"/>
+        <source>Add the addendum</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>PatientDelegate</name>
+    <message>
+        <location filename="../qml/PatientDelegate.qml" line="63"/>
+        <source>Edits not yet synced</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/PatientDelegate.qml" line="69"/>
+        <source>Open conflict</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>PatientListPage</name>
+    <message>
+        <location filename="../qml/PatientListPage.qml" line="34"/>
+        <source>Search by name, birth date or identifier</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/PatientListPage.qml" line="35"/>
+        <source>Search patients</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/PatientListPage.qml" line="41"/>
+        <source>Needs attention</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/PatientListPage.qml" line="43"/>
+        <source>Show only charts with unsynced edits or conflicts</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/PatientListPage.qml" line="47"/>
+        <source>Add user</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/PatientListPage.qml" line="49"/>
+        <source>Add a user to this tablet</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/PatientListPage.qml" line="54"/>
+        <source>New patient</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/PatientListPage.qml" line="64"/>
+        <source>%1 of %2 patients · %3 charts cannot be read on this tablet</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/PatientListPage.qml" line="65"/>
+        <source>%1 of %2 patients</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>QObject</name>
+    <message>
+        <location filename="../src/chart_controller.cc" line="69"/>
+        <source>active</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="70"/>
+        <source>inactive</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="71"/>
+        <source>resolved</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="72"/>
+        <source>on hold</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="73"/>
+        <source>completed</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="74"/>
+        <source>stopped</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="75"/>
+        <source>not done</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="76"/>
+        <source>entered in error</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="77"/>
+        <source>planned</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="78"/>
+        <source>in progress</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="79"/>
+        <source>finished</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="80"/>
+        <source>cancelled</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="82"/>
+        <source>unknown</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="91"/>
+        <source>Note text</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/patient_list_model.cc" line="26"/>
+        <source>(no name recorded)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/text_format.cc" line="12"/>
+        <source>just now</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/text_format.cc" line="13"/>
+        <source>%1 min ago</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/text_format.cc" line="15"/>
+        <source>%1 h ago</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../src/text_format.cc" line="17"/>
+        <source>%n day(s) ago</source>
+        <translation>
+            <numerusform>%n day ago</numerusform>
+            <numerusform>%n days ago</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location filename="../src/text_format.cc" line="27"/>
+        <source>yes</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/text_format.cc" line="27"/>
+        <source>no</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>ReasonDialog</name>
+    <message>
+        <location filename="../qml/ReasonDialog.qml" line="9"/>
+        <source>Why?</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/ReasonDialog.qml" line="10"/>
+        <source>Entered in error</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/ReasonDialog.qml" line="10"/>
+        <source>Resolved</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/ReasonDialog.qml" line="10"/>
+        <source>Refuted</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/ReasonDialog.qml" line="44"/>
+        <location filename="../qml/ReasonDialog.qml" line="45"/>
+        <source>Reason</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/ReasonDialog.qml" line="49"/>
+        <source>Confirm</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>ResultsSection</name>
+    <message>
+        <location filename="../qml/ResultsSection.qml" line="35"/>
+        <source>, above the reference range</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/ResultsSection.qml" line="35"/>
+        <source>, below the reference range</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/ResultsSection.qml" line="39"/>
+        <source>ref. %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/ResultsSection.qml" line="51"/>
+        <source>No results</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>StatusDialog</name>
+    <message>
+        <location filename="../qml/StatusDialog.qml" line="19"/>
+        <source>Change %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/StatusDialog.qml" line="38"/>
+        <source>Mark as %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/StatusDialog.qml" line="49"/>
+        <source>Why? (for example: entered in error, resolved, refuted)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/StatusDialog.qml" line="50"/>
+        <source>Reason for the change</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/StatusDialog.qml" line="54"/>
+        <source>Confirm</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/StatusDialog.qml" line="57"/>
+        <source>Confirm the change</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>SummarySection</name>
+    <message numerus="yes">
+        <location filename="../qml/SummarySection.qml" line="22"/>
+        <source>%n field(s) of this chart have competing values from different devices: review them under Conflicts.</source>
+        <translation>
+            <numerusform>%n field of this chart has competing values from different devices: review it under Conflicts.</numerusform>
+            <numerusform>%n fields of this chart have competing values from different devices: review them under Conflicts.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location filename="../qml/SummarySection.qml" line="25"/>
+        <source>Contact</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/SummarySection.qml" line="30"/>
+        <source>No contact details recorded</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/SummarySection.qml" line="32"/>
+        <source>Active problems</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/SummarySection.qml" line="41"/>
+        <source>Current medications</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/SummarySection.qml" line="46"/>
+        <source>  (on hold)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/SummarySection.qml" line="50"/>
+        <source>Due now</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/SummarySection.qml" line="55"/>
+        <source>dose %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/SummarySection.qml" line="56"/>
+        <source>overdue since %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/SummarySection.qml" line="56"/>
+        <source>due</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/SummarySection.qml" line="65"/>
+        <location filename="../qml/SummarySection.qml" line="87"/>
+        <source>Start a visit</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/SummarySection.qml" line="73"/>
+        <source>End the visit</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/SummarySection.qml" line="98"/>
+        <source>Home visit</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/SummarySection.qml" line="98"/>
+        <source>School clinic</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/SummarySection.qml" line="99"/>
+        <source>Workplace clinic</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/SummarySection.qml" line="99"/>
+        <source>Clinic</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/SummarySection.qml" line="100"/>
+        <source>Where</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/SummarySection.qml" line="103"/>
+        <source>Reason for the visit</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/SummarySection.qml" line="105"/>
+        <source>Place (optional)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/SummarySection.qml" line="105"/>
+        <source>Place</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/SummarySection.qml" line="107"/>
+        <source>Start</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/SummarySection.qml" line="109"/>
+        <source>Start the visit</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>SyncStatusBar</name>
+    <message>
+        <location filename="../qml/SyncStatusBar.qml" line="33"/>
+        <source>Syncing…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/SyncStatusBar.qml" line="34"/>
+        <source>Online</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/SyncStatusBar.qml" line="35"/>
+        <source>Offline</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/SyncStatusBar.qml" line="35"/>
+        <source>Not synced yet</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/SyncStatusBar.qml" line="41"/>
+        <source>All edits sent</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../qml/SyncStatusBar.qml" line="42"/>
+        <source>%n edit(s) waiting</source>
+        <translation>
+            <numerusform>%n edit waiting</numerusform>
+            <numerusform>%n edits waiting</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location filename="../qml/SyncStatusBar.qml" line="48"/>
+        <source>Last sync: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../qml/SyncStatusBar.qml" line="57"/>
+        <source>%n conflict(s)</source>
+        <translation>
+            <numerusform>%n conflict</numerusform>
+            <numerusform>%n conflicts</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location filename="../qml/SyncStatusBar.qml" line="66"/>
+        <source>Sync now</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/SyncStatusBar.qml" line="75"/>
+        <source>Lock</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/SyncStatusBar.qml" line="78"/>
+        <source>Lock the tablet</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/SyncStatusBar.qml" line="89"/>
+        <source>Sync progress: %1 of %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/SyncStatusBar.qml" line="96"/>
+        <source>Last sync failed: %1. Your edits are kept on this tablet and will be sent later.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/SyncStatusBar.qml" line="97"/>
+        <source>The server wants you to sign in again: lock and unlock the tablet.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>TrendPlot</name>
+    <message>
+        <location filename="../qml/TrendPlot.qml" line="14"/>
+        <source>values</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/TrendPlot.qml" line="30"/>
+        <source>No values recorded yet</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>UnlockPage</name>
+    <message>
+        <location filename="../qml/UnlockPage.qml" line="19"/>
+        <source>Charta is locked</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/UnlockPage.qml" line="24"/>
+        <source>Clinic %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/UnlockPage.qml" line="35"/>
+        <source>User</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/UnlockPage.qml" line="43"/>
+        <location filename="../qml/UnlockPage.qml" line="44"/>
+        <source>Passphrase</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/UnlockPage.qml" line="53"/>
+        <source>Unlocking…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/UnlockPage.qml" line="53"/>
+        <location filename="../qml/UnlockPage.qml" line="55"/>
+        <source>Unlock</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../qml/UnlockPage.qml" line="66"/>
+        <source>The tablet locks itself after %n minute(s) without use.</source>
+        <translation>
+            <numerusform>The tablet locks itself after %n minute without use.</numerusform>
+            <numerusform>The tablet locks itself after %n minutes without use.</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>VisitsSection</name>
+    <message>
+        <location filename="../qml/VisitsSection.qml" line="39"/>
+        <source>in progress since %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../qml/VisitsSection.qml" line="40"/>
+        <source>%n item(s) charted</source>
+        <translation>
+            <numerusform>%n item charted</numerusform>
+            <numerusform>%n items charted</numerusform>
+        </translation>
+    </message>
+    <message>
+        <location filename="../qml/VisitsSection.qml" line="48"/>
+        <source>No visits yet</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>VitalsSection</name>
+    <message>
+        <location filename="../qml/VitalsSection.qml" line="26"/>
+        <source>Vital sign</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/VitalsSection.qml" line="34"/>
+        <location filename="../qml/VitalsSection.qml" line="35"/>
+        <source>Value</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/VitalsSection.qml" line="44"/>
+        <source>Save</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/VitalsSection.qml" line="46"/>
+        <source>Save vital sign</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/VitalsSection.qml" line="83"/>
+        <source>entered in error: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/VitalsSection.qml" line="90"/>
+        <source>In error</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/VitalsSection.qml" line="92"/>
+        <source>Mark %1 %2 as entered in error</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/VitalsSection.qml" line="99"/>
+        <source>Why is this value in error?</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/VitalsSection.qml" line="100"/>
+        <source>Wrong patient</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/VitalsSection.qml" line="100"/>
+        <source>Typing error</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/VitalsSection.qml" line="100"/>
+        <source>Faulty device</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>charta::app::ChartController</name>
+    <message>
+        <location filename="../src/chart_controller.cc" line="150"/>
+        <location filename="../src/chart_controller.cc" line="165"/>
+        <source>This chart cannot be shown: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="195"/>
+        <source>(no name recorded)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="233"/>
+        <source> (high risk)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="236"/>
+        <source>Allergies: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="237"/>
+        <source>No known allergies</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="237"/>
+        <source>Allergies not recorded</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="260"/>
+        <source>%1 visit since %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="327"/>
+        <source>criticality %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="331"/>
+        <location filename="../src/chart_controller.cc" line="336"/>
+        <source>since %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="340"/>
+        <source>lot %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="429"/>
+        <source>Addendum by %1, %2: %3</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="517"/>
+        <source>No chart store.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="518"/>
+        <source>No chart is open.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="522"/>
+        <source>Not saved: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="523"/>
+        <source>Not saved (%1). Nothing was changed.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="535"/>
+        <source>Unknown field %1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="538"/>
+        <source>Enter the birth date as YYYY-MM-DD.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="541"/>
+        <source>Sex must be female, male, other or unknown.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="551"/>
+        <source>This patient has active allergies: mark them resolved or entered in error first.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="561"/>
+        <source>Enter what the patient is allergic to.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="579"/>
+        <source>Enter the problem.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="582"/>
+        <source>Enter the onset date as YYYY-MM-DD.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="601"/>
+        <source>HIGH RISK: recorded allergy to %1 (%2).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="602"/>
+        <source>Recorded allergy to %1 (%2).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="610"/>
+        <source>Enter the medication.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="613"/>
+        <source>Allergy alert: %1 Give a reason to record it anyway.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="636"/>
+        <source>That medication is not in this chart.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="637"/>
+        <source>Enter the new dose.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="645"/>
+        <source>Enter the vaccine.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="648"/>
+        <source>Enter the date given as YYYY-MM-DD.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="649"/>
+        <source>The date given cannot be in the future.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="684"/>
+        <source>That entry is not in this chart.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="687"/>
+        <source>This entry cannot become %1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="690"/>
+        <source>Say why (for example: entered in error, resolved, refuted).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="700"/>
+        <source>Choose where the visit takes place.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="701"/>
+        <source>A visit is already in progress: end it first.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="716"/>
+        <source>No visit is in progress.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="729"/>
+        <location filename="../src/chart_controller.cc" line="839"/>
+        <source>Enter a number.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="738"/>
+        <source>Unknown vital sign.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="751"/>
+        <source>That measurement is not in this chart.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="752"/>
+        <source>Say why it is in error.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="778"/>
+        <source>The note is empty.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="785"/>
+        <location filename="../src/chart_controller.cc" line="792"/>
+        <location filename="../src/chart_controller.cc" line="800"/>
+        <source>That note is not in this chart.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="786"/>
+        <source>This note is signed: add an addendum instead.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="793"/>
+        <source>This note is already signed.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="794"/>
+        <source>An empty note cannot be signed.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="801"/>
+        <source>Only a signed note takes addenda: edit the draft instead.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="802"/>
+        <source>The addendum is empty.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="807"/>
+        <location filename="../src/chart_controller.cc" line="819"/>
+        <source>That conflict is gone.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="809"/>
+        <source>Choose one of the values.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="835"/>
+        <source>Enter a whole number.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="842"/>
+        <source>yes</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>charta::app::ChartStore</name>
+    <message>
+        <location filename="../src/chart_store.cc" line="162"/>
+        <source>never</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_store.cc" line="198"/>
+        <source>This tablet is already enrolled.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_store.cc" line="203"/>
+        <source>Enter the server address, the enrolment code and your user name.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_store.cc" line="207"/>
+        <source>The passphrase must have at least %1 characters.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_store.cc" line="212"/>
+        <source>Cannot create the data folder %1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_store.cc" line="242"/>
+        <source>Enrolment failed: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_store.cc" line="261"/>
+        <source>This tablet is not enrolled yet.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_store.cc" line="282"/>
+        <source>Wrong user or passphrase.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_store.cc" line="283"/>
+        <source>Cannot unlock: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_store.cc" line="386"/>
+        <source>Unlock the tablet first.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_store.cc" line="387"/>
+        <source>Enter the user name the clinic gave them.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_store.cc" line="394"/>
+        <source>%1 is already a user of this tablet.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>charta::app::NewPatientController</name>
+    <message>
+        <location filename="../src/new_patient_controller.cc" line="18"/>
+        <source>Enter the family name.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/new_patient_controller.cc" line="19"/>
+        <source>Enter the given names.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/new_patient_controller.cc" line="21"/>
+        <source>Enter the birth date as YYYY-MM-DD.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/new_patient_controller.cc" line="22"/>
+        <source>The birth date cannot be in the future.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/new_patient_controller.cc" line="23"/>
+        <source>Check the birth year.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/new_patient_controller.cc" line="24"/>
+        <source>Choose the sex.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/new_patient_controller.cc" line="55"/>
+        <source>Unlock the tablet first.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/new_patient_controller.cc" line="66"/>
+        <source>The chart was not created: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/new_patient_controller.cc" line="77"/>
+        <source>The chart was created but its identifier was not saved: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>charta::app::PatientListModel</name>
+    <message>
+        <location filename="../src/patient_list_model.cc" line="163"/>
+        <source>No known allergies</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/patient_list_model.cc" line="164"/>
+        <source>Allergies not recorded</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+</TS>

@@ -1,0 +1,155 @@
+// The app and a headless tablet against a real charta-server on 127.0.0.1:
+// the app enrols through its store, creates a patient offline and syncs; a
+// charta-sim device pulls it; both edit it offline; after syncing, the app
+// shows the conflicts side by side, the nurse resolves them on the app, and
+// the headless tablet pulls the resolution: no conflict left and equal
+// state hashes on both.
+#include <QProcess>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <fstream>
+
+#include "app/app_fixture.h"
+#include "chart_controller.h"
+#include "chart_store.h"
+#include "new_patient_controller.h"
+#include "server/api/api_harness.h"
+
+using namespace charta;
+using namespace charta::test;
+
+namespace {
+
+struct Run {
+  int exitCode = -1;
+  QString out;
+  QString err;
+};
+
+Run sim(const QStringList& args) {
+  QProcess p;
+  p.start(QString::fromUtf8(qgetenv("CHARTA_SIM_BIN")), args);
+  p.waitForFinished(120000);
+  Run r;
+  r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+  r.out = QString::fromUtf8(p.readAllStandardOutput()).trimmed();
+  r.err = QString::fromUtf8(p.readAllStandardError()).trimmed();
+  return r;
+}
+
+bool syncApp(app::ChartStore& store) {
+  QSignalSpy done(&store, &app::ChartStore::syncFinished);
+  store.syncNow();
+  if (!done.wait(60000)) return false;
+  const bool ok = done.takeFirst().at(0).toBool();
+  if (!ok) qWarning() << "app sync failed:" << store.lastError();
+  return ok;
+}
+
+}  // namespace
+
+class AppE2eTest : public QObject {
+  Q_OBJECT
+
+  TestServer m_server;
+  QTemporaryDir m_dir;
+  std::unique_ptr<AdminClient> m_admin;
+
+  QString newCode() {
+    return QString::fromStdString(
+        str(parseJson(m_admin->post("/v1/admin/enrolment-codes", json::Object{{"clinic", "demo"}}).body), "code"));
+  }
+
+ private slots:
+  void initTestCase() {
+    QVERIFY2(!qgetenv("CHARTA_SIM_BIN").isEmpty(), "CHARTA_SIM_BIN is not set");
+    QVERIFY2(m_server.start(false), m_server.error.c_str());
+    m_admin = std::make_unique<AdminClient>(m_server.url());
+    QCOMPARE(m_admin->login("admin", "demo-admin-pass").status, 200);
+  }
+
+  void appAndHeadlessTabletResolveAConflict() {
+    app::StoreOptions options = offlineStoreOptions(m_dir.path() + "/app");
+    options.maxSyncAttempts = 3;
+    app::ChartStore store(options);
+    QVERIFY(!store.enrolled());
+    // A wrong code is refused in plain words and leaves nothing behind.
+    QSignalSpy enrolled(&store, &app::ChartStore::enrolFinished);
+    store.enrol(QString::fromStdString(m_server.url()), "AAAA-BBBB-CCCC-DDDD", "nurse", kNursePass);
+    QVERIFY(enrolled.wait(30000));
+    QCOMPARE(enrolled.takeFirst().at(0).toBool(), false);
+    QVERIFY(!store.enrolled());
+    QSignalSpy firstSync(&store, &app::ChartStore::syncFinished);
+    store.enrol(QString::fromStdString(m_server.url()), newCode(), "nurse", kNursePass);
+    QVERIFY(enrolled.wait(30000));
+    const QList<QVariant> result = enrolled.takeFirst();
+    QVERIFY2(result.at(0).toBool(), qPrintable(result.at(1).toString()));
+    QVERIFY(store.enrolled() && store.unlocked());
+    QCOMPARE(store.clinic(), QStringLiteral("demo"));
+    QVERIFY(firstSync.count() > 0 || firstSync.wait(60000));  // the first sync, which enrolment starts
+    QVERIFY(firstSync.first().at(0).toBool());
+
+    app::NewPatientController creator(&store, nullptr);
+    const QString patient = creator.create("Haddad", "Yara", "1961-07-30", "female", "MRN-55501")
+                                .value("patientId").toString();
+    QVERIFY(!patient.isEmpty());
+    QVERIFY(store.pendingEdits() > 0);
+    QVERIFY(syncApp(store));
+    QCOMPARE(store.pendingEdits(), 0);
+    QCOMPARE(store.connectivity(), QStringLiteral("online"));
+    QVERIFY(store.lastSyncText() == QStringLiteral("just now"));
+
+    // A headless tablet of the same clinic gets the patient.
+    const QString passFile = m_dir.path() + "/pass";
+    std::ofstream(passFile.toStdString()) << kNursePass << "\n";
+    const QString simDir = m_dir.path() + "/sim";
+    Run e = sim({"enroll", "--server", QString::fromStdString(m_server.url()), "--code", newCode(), "--data", simDir,
+                 "--user", "nurse", "--passphrase-file", passFile, "--kdf", "minimum", "--name", "sim"});
+    QVERIFY2(e.exitCode == 0, qPrintable(e.err));
+    QCOMPARE(sim({"sync", "--data", simDir}).exitCode, 0);
+
+    // Both edit offline: the headless tablet writes phone and address among
+    // its random edits (one patient only), the app writes both too.
+    Run edits = sim({"edit", "--data", simDir, "--random", "60", "--seed", "7", "--patients", "1"});
+    QVERIFY2(edits.exitCode == 0, qPrintable(edits.err));
+    app::ChartController chart(&store, nullptr);
+    chart.setPatientId(patient);
+    QVERIFY(chart.loaded());
+    QCOMPARE(chart.setDemographic("phone", "+41 79 000 00 01"), QString());
+    QCOMPARE(chart.setDemographic("address", "1 Tablet Street"), QString());
+    QCOMPARE(chart.addVital("8867-4", "64"), QString());
+
+    QCOMPARE(sim({"sync", "--data", simDir}).exitCode, 0);
+    QVERIFY(syncApp(store));
+    QVERIFY2(chart.conflictCount() > 0, "concurrent edits of phone and address make conflicts");
+    QVERIFY(store.openConflicts() > 0);
+    const QVariantMap first = chart.conflicts()->get(0);
+    QCOMPARE(first.value("values").toList().size(), 2);
+    QSet<QString> devices;
+    for (const QVariant& v : first.value("values").toList()) devices.insert(v.toMap().value("device").toString());
+    QCOMPARE(devices.size(), 2);  // one value from each device
+
+    // The nurse keeps the other device's value for each conflict.
+    int guard = 0;
+    while (chart.conflictCount() > 0 && guard++ < 20) QCOMPARE(chart.resolveConflict(0, 0), QString());
+    QCOMPARE(chart.conflictCount(), 0);
+    QVERIFY(syncApp(store));
+    QCOMPARE(sim({"sync", "--data", simDir}).exitCode, 0);
+    Run conflicts = sim({"conflicts", "--data", simDir});
+    QCOMPARE(conflicts.exitCode, 0);
+    QVERIFY2(!conflicts.out.contains("\"path\":"), qPrintable(conflicts.out));
+    QVERIFY(syncApp(store));
+    auto hash = store.replica()->stateHash();
+    QVERIFY(hash.isOk());
+    Run simHash = sim({"state-hash", "--data", simDir});
+    QCOMPARE(simHash.exitCode, 0);
+    QCOMPARE(simHash.out, QString::fromStdString(hash.value()));
+    QCOMPARE(store.pendingEdits(), 0);
+    store.waitIdle();
+  }
+};
+
+QTEST_MAIN(AppE2eTest)
+#include "app_e2e_test.moc"

@@ -1,0 +1,82 @@
+// QML TestCase flows on the real app window (Main.qml, offscreen) over a real
+// encrypted replica: see tst_flows.qml. The setup makes the tablet: two
+// patients, one with a high-risk penicillin allergy and a phone number two
+// devices changed concurrently (an open conflict).
+#include <QQmlContext>
+#include <QQmlEngine>
+#include <QTemporaryDir>
+#include <QtQuickTest>
+#include <QtQml/qqmlextensionplugin.h>
+
+#include "app/app_fixture.h"
+#include "tablet_app.h"
+
+Q_IMPORT_QML_PLUGIN(ChartaPlugin)
+
+using namespace charta;
+
+namespace {
+
+bool seed(const QString& dir) {
+  if (!test::makeOfflineReplica(dir)) return false;
+  platform::PassphraseVault vault(platform::PassphraseVault::Strength::kMinimumForTests);
+  auto opened = sync::Replica::open((dir + "/replica.db").toStdString());
+  if (!opened.isOk()) return false;
+  sync::Replica& r = *opened.value();
+  if (!r.unlock(vault, "nurse", test::kNursePass).isOk()) return false;
+  using crdt::Collection;
+  using crdt::FieldRef;
+  using crdt::Value;
+  namespace field = crdt::field;
+  auto write = [&](const std::string& p, crdt::FieldId f, const std::string& v) {
+    return r.edit(p, [&](crdt::OpFactory& fac, const crdt::ChartDocument& doc) {
+                return fac.writeField(doc, FieldRef{Collection::kDemographics, {}, f}, Value{v});
+              }).isOk();
+  };
+  const std::string ada = "patient-ada", amara = "patient-amara";
+  bool ok = write(ada, field::kFamilyName, "Lindqvist") && write(ada, field::kGivenNames, "Ada") &&
+            write(ada, field::kBirthDate, "1950-03-14") && write(ada, field::kSex, "female") &&
+            write(amara, field::kFamilyName, "Okafor") && write(amara, field::kGivenNames, "Amara") &&
+            write(amara, field::kBirthDate, "2019-06-01") && write(amara, field::kSex, "female");
+  ok = ok && r.edit(ada, [](crdt::OpFactory& f, const crdt::ChartDocument& doc) {
+                 return f.addEntry(doc, Collection::kAllergies,
+                                   {{field::kDisplay, Value{std::string("Penicillin")}},
+                                    {field::kCriticality, Value{std::string("high")}}});
+               }).isOk();
+  // The phone, written here and concurrently on another device.
+  auto seen = r.chartCopy(ada, "");
+  if (!ok || !seen.isOk()) return false;
+  ok = write(ada, field::kPhone, "+41 79 111 11 11");
+  crdt::SystemWallClock clock;
+  crdt::OpFactory other(crdt::ReplicaId{0xB0B}, clock, 1);
+  other.setUser("nurse2");
+  sync::PullPage page;
+  page.ops.push_back(crdt::encodeOp(other.writeField(
+      seen.value(), FieldRef{Collection::kDemographics, {}, field::kPhone}, Value{std::string("+41 79 222 22 22")})));
+  page.next = r.cursor();
+  return ok && r.applyPulled(page).isOk();
+}
+
+}  // namespace
+
+class Setup : public QObject {
+  Q_OBJECT
+  QTemporaryDir m_dir;
+  std::unique_ptr<app::ChartStore> m_store;
+
+ public slots:
+  void applicationAvailable() { app::prepareApplication(); }
+  void qmlEngineAvailable(QQmlEngine* engine) {
+    app::prepareEngine(*engine);
+    if (!m_dir.isValid() || !seed(m_dir.path())) qFatal("cannot make the test tablet");
+    m_store = std::make_unique<app::ChartStore>(test::offlineStoreOptions(m_dir.path()));
+    app::ChartStore::setInstance(m_store.get());
+    engine->rootContext()->setContextProperty(QStringLiteral("testPassphrase"), QString(test::kNursePass));
+  }
+  void cleanupTestCase() {
+    if (m_store) m_store->waitIdle();
+  }
+};
+
+QUICK_TEST_MAIN_WITH_SETUP(app_qml_test, Setup)
+#include "app_qml_test.moc"

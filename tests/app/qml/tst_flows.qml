@@ -1,0 +1,188 @@
+import QtQuick
+import QtQuick.Controls
+import QtTest
+import Charta
+
+// The main flows as a nurse does them, on the real window: unlock (a wrong
+// passphrase first), search, a vital sign with a range error, a medication
+// that triggers the allergy alert, a note signed and then read-only, and a
+// conflict resolved.
+TestCase {
+    id: test
+    name: "Flows"
+    when: windowShown
+    property var win: null
+
+    function initTestCase() {
+        const component = Qt.createComponent("qrc:/Charta/Main.qml")
+        compare(component.status, Component.Ready, component.errorString())
+        win = component.createObject(null, { width: 1280, height: 800 })
+        verify(win)
+        win.show()
+        waitForRendering(win.contentItem)
+    }
+    function cleanupTestCase() {
+        if (win) win.destroy()
+    }
+
+    function find(name) {
+        const item = findChild(win.contentItem, name) || findChild(win.header, name)
+        verify(item, "no item named " + name)
+        return item
+    }
+    // The page on top of the window's stack, and its controller.
+    function page() {
+        return find("stack").currentItem
+    }
+    function chart() {
+        return page().controller
+    }
+    function typeInto(field, text) {
+        mouseClick(field)
+        field.selectAll()
+        keyClick(Qt.Key_Delete)
+        for (const c of text)
+            keyClick(c)
+    }
+    function tab(title) {
+        const tabs = find("sectionTabs")
+        for (let i = 0; i < tabs.count; ++i) {
+            if (tabs.itemAt(i).text === title) {
+                mouseClick(tabs.itemAt(i))
+                tryCompare(tabs, "currentIndex", i)
+                return
+            }
+        }
+        fail("no section " + title)
+    }
+    function openChart(query) {
+        win.home()
+        const search = find("searchField")
+        typeInto(search, query)
+        const list = find("patientList")
+        tryCompare(list, "count", 1)
+        waitForRendering(list)
+        mouseClick(list.itemAtIndex(0))
+        tryVerify(() => page().controller !== undefined && page().controller.loaded)
+        tryVerify(() => !find("stack").busy)  // the push transition is over
+        waitForRendering(page())
+    }
+
+    function test_1_unlock() {
+        verify(!ChartStore.unlocked)
+        // The lock screen shows no patient data.
+        verify(!findChild(win.contentItem, "patientList"))
+        const pass = find("passphraseField")
+        typeInto(pass, "wrong-passphrase")
+        mouseClick(find("unlockButton"))
+        tryCompare(find("unlockError"), "text", "Wrong user or passphrase.", 20000)
+        verify(!ChartStore.unlocked)
+        typeInto(find("passphraseField"), testPassphrase)
+        mouseClick(find("unlockButton"))
+        tryVerify(() => ChartStore.unlocked, 20000)
+        tryVerify(() => findChild(win.contentItem, "patientList") !== null)
+        tryCompare(find("patientList"), "count", 2)
+    }
+
+    function test_2_search() {
+        win.home()
+        const list = find("patientList")
+        typeInto(find("searchField"), "lindq")
+        tryCompare(list, "count", 1)
+        typeInto(find("searchField"), "2019-06")
+        tryCompare(list, "count", 1)
+        typeInto(find("searchField"), "nobody")
+        tryCompare(list, "count", 0)
+        typeInto(find("searchField"), "")
+        tryCompare(list, "count", 2)
+    }
+
+    function test_3_vitalWithRangeError() {
+        openChart("Lindqvist")
+        tab("Vital signs")
+        const kind = find("vitalKind")
+        const kinds = chart().vitalKinds
+        let temperature = -1
+        for (let i = 0; i < kinds.length; ++i)
+            if (kinds[i].loinc === "8310-5") temperature = i
+        verify(temperature >= 0)
+        kind.currentIndex = temperature
+        const list = find("vitalList")
+        const before = list.count
+        typeInto(find("vitalValue"), "370")
+        verify(find("vitalCheck").text.indexOf("plausible") >= 0, find("vitalCheck").text)
+        mouseClick(find("addVitalButton"))
+        verify(find("vitalMessage").text.indexOf("plausible") >= 0)
+        compare(list.count, before)
+        typeInto(find("vitalValue"), "37.2")
+        compare(find("vitalCheck").text, "")
+        mouseClick(find("addVitalButton"))
+        tryCompare(list, "count", before + 1)
+        compare(find("vitalMessage").text, "")
+    }
+
+    function test_4_medicationAllergyAlert() {
+        openChart("Lindqvist")
+        tab("Medications")
+        typeInto(find("medicationField"), "Amoxicillin 500 mg")
+        const alert = find("allergyAlert")
+        tryVerify(() => alert.visible)
+        waitForRendering(win.contentItem)  // the alert and its reason field are laid out
+        verify(find("allergyAlertText").text.indexOf("Penicillin") >= 0)
+        mouseClick(find("addMedicationButton"))
+        verify(find("medicationMessage").text.indexOf("Allergy alert") === 0, find("medicationMessage").text)
+        compare(chart().medications.count, 0)
+        typeInto(find("overrideReasonField"), "Tolerated before")
+        mouseClick(find("addMedicationButton"))
+        tryCompare(chart().medications, "count", 1)
+        compare(find("medicationMessage").text, "")
+    }
+
+    function test_5_signNoteThenReadOnly() {
+        openChart("Okafor")
+        tab("Notes")
+        const editor = find("noteEditor")
+        mouseClick(editor)
+        for (const c of "School visit")
+            keyClick(c)
+        mouseClick(find("saveDraftButton"))
+        const list = find("noteList")
+        tryCompare(list, "count", 1)
+        waitForRendering(list)
+        const edit = findChild(list.itemAtIndex(0), "editNoteButton")
+        verify(edit.visible)
+        mouseClick(edit)
+        compare(editor.text, "School visit")
+        tryVerify(() => find("signNoteButton").visible)
+        waitForRendering(win.contentItem)
+        mouseClick(find("signNoteButton"))
+        tryVerify(() => chart().notes.get(0).signed)
+        waitForRendering(list)
+        verify(!findChild(list.itemAtIndex(0), "editNoteButton").visible)
+        verify(findChild(list.itemAtIndex(0), "addendumButton").visible)
+        compare(chart().editNote(chart().notes.get(0).noteId, "changed"),
+                "This note is signed: add an addendum instead.")
+    }
+
+    function test_6_resolveConflict() {
+        win.home()
+        const button = find("conflictsButton")
+        tryVerify(() => button.visible)
+        mouseClick(button)
+        const list = find("conflictList")
+        tryCompare(list, "count", 1)
+        waitForRendering(list)
+        mouseClick(list.itemAtIndex(0))
+        tryVerify(() => page().controller !== undefined && !find("stack").busy)
+        const review = chart()
+        tryCompare(review, "conflictCount", 1)
+        const reviewList = find("conflictReviewList")
+        waitForRendering(reviewList)
+        const keep = findChild(reviewList.itemAtIndex(0), "keepValue0")
+        verify(keep)
+        mouseClick(keep)
+        tryCompare(review, "conflictCount", 0)
+        compare(find("resolveMessage").text, "")
+        tryCompare(ChartStore, "openConflicts", 0)
+    }
+}
