@@ -1,10 +1,11 @@
 // charta-bench: Charta's CRDT core side by side with Automerge and Yjs, the
-// sync server under many devices, and the tablet's sync side by side with
-// PouchDB.
+// sync server under many devices, the tablet's sync side by side with
+// PouchDB, and the tablet app's cold start and chart opening.
 //
 //   charta-bench crdt [--json] [--quick] [--peers-dir DIR] [--reps N] [--merge-reps N]
 //   charta-bench server [--json] [--quick] [--seconds S] ...   (bench_server.h)
 //   charta-bench sync [--json] [--quick] [--skip-peer] ...       (bench_sync.h)
+//   charta-bench app [--json] [--patients N] [--years Y] ...    (bench_app.h)
 //
 // Runs the same workload (bench_workload.h) in Charta (in this process) and in
 // Yjs and Automerge (node/peers.mjs, one node process each) and reports:
@@ -26,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_app.h"
 #include "bench_charta.h"
 #include "bench_json.h"
 #include "bench_peers.h"
@@ -50,6 +52,7 @@ int usage() {
                "usage: charta-bench crdt [--json] [--quick] [--peers-dir DIR] [--reps N] [--merge-reps N]\n"
                "       charta-bench server --help   (the sync server under many devices)\n"
                "       charta-bench sync --help     (the tablet's sync, side by side with PouchDB)\n"
+               "       charta-bench app --help      (the tablet app's cold start and chart opening)\n"
                "  --json           print the report as one JSON object on stdout\n"
                "  --quick          a 1/20 workload (smoke test)\n"
                "  --peers-dir DIR  where the Node peers are installed (default: peers/ next to the executable)\n"
@@ -360,6 +363,7 @@ int main(int argc, char** argv) {
   using charta::bench::Options;
   if (argc >= 2 && std::strcmp(argv[1], "server") == 0) return charta::bench::serverBenchMain(argc - 1, argv + 1);
   if (argc >= 2 && std::strcmp(argv[1], "sync") == 0) return charta::bench::syncBenchMain(argc - 1, argv + 1);
+  if (argc >= 2 && std::strcmp(argv[1], "app") == 0) return charta::bench::appBenchMain(argc - 1, argv + 1);
   if (argc < 2 || std::strcmp(argv[1], "crdt") != 0) return charta::bench::usage();
   Options opt;
   for (int i = 2; i < argc; ++i) {
