@@ -988,93 +988,93 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/SummarySection.qml" line="41"/>
+        <location filename="../qml/SummarySection.qml" line="43"/>
         <source>Current medications</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/SummarySection.qml" line="46"/>
+        <location filename="../qml/SummarySection.qml" line="48"/>
         <source>  (on hold)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/SummarySection.qml" line="50"/>
+        <location filename="../qml/SummarySection.qml" line="54"/>
         <source>Due now</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/SummarySection.qml" line="55"/>
+        <location filename="../qml/SummarySection.qml" line="59"/>
         <source>dose %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/SummarySection.qml" line="56"/>
+        <location filename="../qml/SummarySection.qml" line="60"/>
         <source>overdue since %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/SummarySection.qml" line="56"/>
+        <location filename="../qml/SummarySection.qml" line="60"/>
         <source>due</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/SummarySection.qml" line="65"/>
-        <location filename="../qml/SummarySection.qml" line="87"/>
+        <location filename="../qml/SummarySection.qml" line="69"/>
+        <location filename="../qml/SummarySection.qml" line="91"/>
         <source>Start a visit</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/SummarySection.qml" line="73"/>
+        <location filename="../qml/SummarySection.qml" line="77"/>
         <source>End the visit</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/SummarySection.qml" line="98"/>
+        <location filename="../qml/SummarySection.qml" line="102"/>
         <source>Home visit</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/SummarySection.qml" line="98"/>
+        <location filename="../qml/SummarySection.qml" line="102"/>
         <source>School clinic</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/SummarySection.qml" line="99"/>
+        <location filename="../qml/SummarySection.qml" line="103"/>
         <source>Workplace clinic</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/SummarySection.qml" line="99"/>
+        <location filename="../qml/SummarySection.qml" line="103"/>
         <source>Clinic</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/SummarySection.qml" line="100"/>
+        <location filename="../qml/SummarySection.qml" line="104"/>
         <source>Where</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/SummarySection.qml" line="103"/>
+        <location filename="../qml/SummarySection.qml" line="107"/>
         <source>Reason for the visit</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/SummarySection.qml" line="105"/>
+        <location filename="../qml/SummarySection.qml" line="109"/>
         <source>Place (optional)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/SummarySection.qml" line="105"/>
+        <location filename="../qml/SummarySection.qml" line="109"/>
         <source>Place</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/SummarySection.qml" line="107"/>
+        <location filename="../qml/SummarySection.qml" line="111"/>
         <source>Start</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/SummarySection.qml" line="109"/>
+        <location filename="../qml/SummarySection.qml" line="113"/>
         <source>Start the visit</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1082,32 +1082,32 @@
 <context>
     <name>SyncStatusBar</name>
     <message>
-        <location filename="../qml/SyncStatusBar.qml" line="33"/>
+        <location filename="../qml/SyncStatusBar.qml" line="38"/>
         <source>Syncing…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/SyncStatusBar.qml" line="34"/>
+        <location filename="../qml/SyncStatusBar.qml" line="39"/>
         <source>Online</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/SyncStatusBar.qml" line="35"/>
+        <location filename="../qml/SyncStatusBar.qml" line="40"/>
         <source>Offline</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/SyncStatusBar.qml" line="35"/>
+        <location filename="../qml/SyncStatusBar.qml" line="40"/>
         <source>Not synced yet</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/SyncStatusBar.qml" line="41"/>
+        <location filename="../qml/SyncStatusBar.qml" line="45"/>
         <source>All edits sent</source>
         <translation type="unfinished"></translation>
     </message>
     <message numerus="yes">
-        <location filename="../qml/SyncStatusBar.qml" line="42"/>
+        <location filename="../qml/SyncStatusBar.qml" line="46"/>
         <source>%n edit(s) waiting</source>
         <translation>
             <numerusform>%n edit waiting</numerusform>
@@ -1115,12 +1115,12 @@
         </translation>
     </message>
     <message>
-        <location filename="../qml/SyncStatusBar.qml" line="48"/>
+        <location filename="../qml/SyncStatusBar.qml" line="51"/>
         <source>Last sync: %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message numerus="yes">
-        <location filename="../qml/SyncStatusBar.qml" line="57"/>
+        <location filename="../qml/SyncStatusBar.qml" line="63"/>
         <source>%n conflict(s)</source>
         <translation>
             <numerusform>%n conflict</numerusform>
@@ -1128,32 +1128,52 @@
         </translation>
     </message>
     <message>
-        <location filename="../qml/SyncStatusBar.qml" line="66"/>
+        <location filename="../qml/SyncStatusBar.qml" line="71"/>
         <source>Sync now</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/SyncStatusBar.qml" line="75"/>
+        <location filename="../qml/SyncStatusBar.qml" line="79"/>
+        <source>Light</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/SyncStatusBar.qml" line="79"/>
+        <source>Dark</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/SyncStatusBar.qml" line="81"/>
+        <source>Use the light theme</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/SyncStatusBar.qml" line="81"/>
+        <source>Use the dark theme</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/SyncStatusBar.qml" line="86"/>
         <source>Lock</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/SyncStatusBar.qml" line="78"/>
+        <location filename="../qml/SyncStatusBar.qml" line="88"/>
         <source>Lock the tablet</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/SyncStatusBar.qml" line="89"/>
+        <location filename="../qml/SyncStatusBar.qml" line="100"/>
         <source>Sync progress: %1 of %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/SyncStatusBar.qml" line="96"/>
+        <location filename="../qml/SyncStatusBar.qml" line="107"/>
         <source>Last sync failed: %1. Your edits are kept on this tablet and will be sent later.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/SyncStatusBar.qml" line="97"/>
+        <location filename="../qml/SyncStatusBar.qml" line="108"/>
         <source>The server wants you to sign in again: lock and unlock the tablet.</source>
         <translation type="unfinished"></translation>
     </message>

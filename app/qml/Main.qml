@@ -75,6 +75,10 @@ ApplicationWindow {
         stack.push(chartPage, { patientId: patientId, section: section })
     }
 
+    function setDarkTheme(dark) {
+        Theme.dark = dark
+    }
+
     // Named screens, for the screenshots and the flow tests.
     function showScreen(screen, patientId) {
         home()

@@ -36,6 +36,8 @@ ScrollView {
                 visible: model.active
                 text: "• " + model.display + (model.detail ? "  (" + model.detail + ")" : "")
                 color: Theme.text
+                wrapMode: Text.Wrap
+                Layout.fillWidth: true
             }
         }
         Label { text: qsTr("Current medications"); font.pixelSize: Theme.fontLarge; color: Theme.text }
@@ -45,6 +47,8 @@ ScrollView {
                 visible: model.statusCode === 1 || model.statusCode === 4
                 text: "• " + model.display + (model.detail ? "  " + model.detail : "") + (model.statusCode === 4 ? qsTr("  (on hold)") : "")
                 color: Theme.text
+                wrapMode: Text.Wrap
+                Layout.fillWidth: true
             }
         }
         Label { text: qsTr("Due now"); font.pixelSize: Theme.fontLarge; color: Theme.text }

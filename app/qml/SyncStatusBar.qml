@@ -19,64 +19,75 @@ ToolBar {
         anchors.fill: parent
         anchors.margins: Theme.spacing / 2
         spacing: 4
-        RowLayout {
+        // One row on a landscape tablet; the status above the buttons in portrait.
+        GridLayout {
             Layout.fillWidth: true
-            spacing: Theme.spacing
-            Rectangle {
-                width: 16; height: 16; radius: 8
-                color: ChartStore.connectivity === "online" ? Theme.ok
-                     : ChartStore.connectivity === "offline" ? Theme.danger : Theme.mutedText
-                Accessible.ignored: true
-            }
-            Label {
-                objectName: "connectivityLabel"
-                text: ChartStore.syncing ? qsTr("Syncing…")
-                    : ChartStore.connectivity === "online" ? qsTr("Online")
-                    : ChartStore.connectivity === "offline" ? qsTr("Offline") : qsTr("Not synced yet")
-                font.pixelSize: Theme.fontNormal
-                color: Theme.text
-            }
-            Label {
-                objectName: "pendingLabel"
-                text: ChartStore.pendingEdits === 0 ? qsTr("All edits sent")
-                                                    : qsTr("%n edit(s) waiting", "", ChartStore.pendingEdits)
-                font.pixelSize: Theme.fontNormal
-                color: ChartStore.pendingEdits === 0 ? Theme.mutedText : Theme.pending
-            }
-            Label {
-                objectName: "lastSyncLabel"
-                text: qsTr("Last sync: %1").arg(ChartStore.lastSyncText)
-                font.pixelSize: Theme.fontNormal
-                color: Theme.mutedText
+            columns: root.width >= 1100 ? 2 : 1
+            columnSpacing: Theme.spacing
+            RowLayout {
                 Layout.fillWidth: true
-                elide: Text.ElideRight
+                spacing: Theme.spacing
+                Rectangle {
+                    width: 16; height: 16; radius: 8
+                    color: ChartStore.connectivity === "online" ? Theme.ok
+                         : ChartStore.connectivity === "offline" ? Theme.danger : Theme.mutedText
+                    Accessible.ignored: true
+                }
+                Label {
+                    objectName: "connectivityLabel"
+                    text: ChartStore.syncing ? qsTr("Syncing…")
+                        : ChartStore.connectivity === "online" ? qsTr("Online")
+                        : ChartStore.connectivity === "offline" ? qsTr("Offline") : qsTr("Not synced yet")
+                    color: Theme.text
+                }
+                Label {
+                    objectName: "pendingLabel"
+                    text: ChartStore.pendingEdits === 0 ? qsTr("All edits sent")
+                                                        : qsTr("%n edit(s) waiting", "", ChartStore.pendingEdits)
+                    color: ChartStore.pendingEdits === 0 ? Theme.mutedText : Theme.pending
+                }
+                Label {
+                    objectName: "lastSyncLabel"
+                    text: qsTr("Last sync: %1").arg(ChartStore.lastSyncText)
+                    color: Theme.mutedText
+                    Layout.fillWidth: true
+                    elide: Text.ElideRight
+                }
             }
-            Button {
-                objectName: "conflictsButton"
-                visible: ChartStore.openConflicts > 0
-                text: qsTr("%n conflict(s)", "", ChartStore.openConflicts)
-                implicitHeight: Theme.touch
-                font.pixelSize: Theme.fontNormal
-                palette.buttonText: Theme.danger
-                Accessible.name: text
-                onClicked: root.conflictsRequested()
-            }
-            Button {
-                objectName: "syncNowButton"
-                text: qsTr("Sync now")
-                enabled: !ChartStore.syncing
-                implicitHeight: Theme.touch
-                font.pixelSize: Theme.fontNormal
-                Accessible.name: text
-                onClicked: ChartStore.syncNow()
-            }
-            Button {
-                objectName: "lockButton"
-                text: qsTr("Lock")
-                implicitHeight: Theme.touch
-                font.pixelSize: Theme.fontNormal
-                Accessible.name: qsTr("Lock the tablet")
-                onClicked: root.lockRequested()
+            RowLayout {
+                Layout.alignment: Qt.AlignRight
+                spacing: Theme.spacing
+                Button {
+                    objectName: "conflictsButton"
+                    visible: ChartStore.openConflicts > 0
+                    text: qsTr("%n conflict(s)", "", ChartStore.openConflicts)
+                    implicitHeight: Theme.touch
+                    palette.buttonText: Theme.danger
+                    Accessible.name: text
+                    onClicked: root.conflictsRequested()
+                }
+                Button {
+                    objectName: "syncNowButton"
+                    text: qsTr("Sync now")
+                    enabled: !ChartStore.syncing
+                    implicitHeight: Theme.touch
+                    Accessible.name: text
+                    onClicked: ChartStore.syncNow()
+                }
+                Button {
+                    objectName: "themeButton"
+                    text: Theme.dark ? qsTr("Light") : qsTr("Dark")
+                    implicitHeight: Theme.touch
+                    Accessible.name: Theme.dark ? qsTr("Use the light theme") : qsTr("Use the dark theme")
+                    onClicked: Theme.dark = !Theme.dark
+                }
+                Button {
+                    objectName: "lockButton"
+                    text: qsTr("Lock")
+                    implicitHeight: Theme.touch
+                    Accessible.name: qsTr("Lock the tablet")
+                    onClicked: root.lockRequested()
+                }
             }
         }
         ProgressBar {

@@ -170,13 +170,12 @@ QStringList takeScreenshots(const QString& dir, QString* error) {
   waitFor(&store, &ChartStore::syncFinished, 30'000);
   shoot(QStringLiteral("patient-list"));
 
-  const QString first = QString::fromStdString(store.replica()->patients().empty() ? std::string()
-                                                                                   : store.replica()->patients().front());
   // The patient with the most history makes the best chart and plot.
-  QString richest = first;
+  QString richest, conflicted;
   std::uint64_t most = 0;
   QString withPenicillin;
   for (const auto& s : store.summaries()) {
+    if (conflicted.isEmpty() && s.openConflicts > 0) conflicted = QString::fromStdString(s.patient);
     if (s.opCount > most) {
       most = s.opCount;
       richest = QString::fromStdString(s.patient);
@@ -195,10 +194,16 @@ QStringList takeScreenshots(const QString& dir, QString* error) {
   shoot(QStringLiteral("medication-alert"));
   show(QStringLiteral("conflicts"));
   shoot(QStringLiteral("conflict-list"));
-  show(QStringLiteral("conflict-review"), first);
+  if (conflicted.isEmpty()) return fail(QStringLiteral("the demo clinic has no conflict to review"));
+  show(QStringLiteral("conflict-review"), conflicted);
   shoot(QStringLiteral("conflict-review"));
   show(QStringLiteral("sync-error"));
   shoot(QStringLiteral("sync-error"));
+  // The dark theme (for night visits), on the chart.
+  QMetaObject::invokeMethod(window, "setDarkTheme", Q_ARG(QVariant, true));
+  show(QStringLiteral("chart"), richest);
+  shoot(QStringLiteral("chart-dark"));
+  QMetaObject::invokeMethod(window, "setDarkTheme", Q_ARG(QVariant, false));
   if (!shotError.isEmpty()) return fail(shotError);
   ChartStore::setInstance(nullptr);
   return written;

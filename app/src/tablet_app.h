@@ -24,7 +24,8 @@ void prepareEngine(QQmlEngine& engine);
 // errors (empty: all loaded). Needs a ChartStore instance set.
 QStringList selfTest(QQmlEngine& engine);
 
-// Writes <dir>/<screen>-<orientation>.png for each main screen, from a demo
+// Writes <dir>/<screen>-<orientation>.png for each main screen (and the chart
+// in the dark theme), from a demo
 // clinic made in a temporary folder (no server needed). Returns the files
 // written, or an empty list with *error set.
 QStringList takeScreenshots(const QString& dir, QString* error);

@@ -60,7 +60,8 @@ class TabletCliTest : public QObject {
     Run r = tablet({"--screenshots", dir});
     QVERIFY2(r.exitCode == 0, qPrintable(r.err));
     const QStringList screens{"lock-screen",      "patient-list",  "chart",           "vitals-plot",
-                              "medication-alert", "conflict-list", "conflict-review", "sync-error"};
+                              "medication-alert", "conflict-list", "conflict-review", "sync-error",
+                              "chart-dark"};
     for (const QString& screen : screens) {
       for (const auto& [orientation, size] : {std::pair{QStringLiteral("landscape"), QSize(1280, 800)},
                                               std::pair{QStringLiteral("portrait"), QSize(800, 1280)}}) {
