@@ -25,6 +25,7 @@ const Route kRoutes[] = {
     {"GET", "/v1/sync/pull", "pull", Need::kSync, &ApiRoutes::pull},
     {"POST", "/v1/sync/report", "report", Need::kSync, &ApiRoutes::report},
     {"POST", "/v1/sync/audit", "device_audit", Need::kSync, &ApiRoutes::deviceAudit},
+    {"POST", "/v1/sync/break-glass", "break_glass", Need::kSync, &ApiRoutes::breakGlass},
     {"GET", "/v1/admin/clinics", "admin_clinics", Need::kSysadmin, &ApiRoutes::listClinics},
     {"POST", "/v1/admin/clinics", "admin_clinic_create", Need::kSysadmin, &ApiRoutes::createClinic},
     {"GET", "/v1/admin/users", "admin_users", Need::kAdmin, &ApiRoutes::listUsers},

@@ -1,8 +1,8 @@
 #pragma once
 
 // Shared by api.cc (routing, authentication, errors), api_sync.cc (enrolment,
-// login, push, pull, reports, device audit events) and api_admin.cc (the
-// admin API).
+// login, push, pull, reports, device audit events, break-glass) and
+// api_admin.cc (the admin API).
 
 #include <functional>
 #include <optional>
@@ -45,6 +45,7 @@ struct ApiRoutes {
   static HttpResponse pull(Api& api, Api::Call& call);
   static HttpResponse report(Api& api, Api::Call& call);
   static HttpResponse deviceAudit(Api& api, Api::Call& call);
+  static HttpResponse breakGlass(Api& api, Api::Call& call);
 
   static HttpResponse listClinics(Api& api, Api::Call& call);
   static HttpResponse createClinic(Api& api, Api::Call& call);

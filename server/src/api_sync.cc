@@ -57,6 +57,25 @@ struct DeviceAuditEvent {
   json::Value detail;  // an object
 };
 
+// The limits of POST /v1/sync/break-glass (docs/PROTOCOL.md, "Break-glass").
+constexpr std::size_t kBreakGlassReasonBytes = 1000;
+constexpr std::size_t kBreakGlassReasonMinChars = 5;
+constexpr std::size_t kBreakGlassDateBytes = 64;  // enough to say what is wrong with a bad one
+
+std::string_view trimAscii(std::string_view s) {
+  auto space = [](char ch) { return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\v' || ch == '\f'; };
+  while (!s.empty() && space(s.front())) s.remove_prefix(1);
+  while (!s.empty() && space(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+// Characters, not bytes, of valid UTF-8 (the JSON parser refuses anything else).
+std::size_t utf8Chars(std::string_view s) {
+  std::size_t n = 0;
+  for (char ch : s) n += (static_cast<unsigned char>(ch) & 0xC0) != 0x80;
+  return n;
+}
+
 json::Value userJson(const User& u) {
   return json::Object{{"id", u.id},
                       {"display_name", u.displayName},
@@ -446,6 +465,86 @@ HttpResponse ApiRoutes::deviceAudit(Api& api, Api::Call& call) {
   if (!s.isOk()) return statusResponse(api, s);
   metricsOf(api).deviceAuditStored(stored);
   return jsonResponse(200, json::Object{{"acked", acked}});
+}
+
+HttpResponse ApiRoutes::breakGlass(Api& api, Api::Call& call) {
+  std::string identifier;
+  std::string birthDate;
+  std::string reason;
+  if (auto bad = readObject(call.req, [&](json::ObjectReader& r) {
+        identifier = r.requiredString("identifier", kBreakGlassIdentifierBytes);
+        birthDate = r.requiredString("birth_date", kBreakGlassDateBytes);
+        reason = r.requiredString("reason", kBreakGlassReasonBytes);
+      })) {
+    return *bad;
+  }
+  if (identifier.empty()) {
+    return errorResponse(400, "invalid",
+                         "body.identifier: expected 1 to " + std::to_string(kBreakGlassIdentifierBytes) + " bytes");
+  }
+  if (normaliseIdentifier(identifier).empty()) {
+    return errorResponse(400, "invalid", "body.identifier: nothing but spaces and dashes");
+  }
+  if (!validDate(birthDate)) {
+    return errorResponse(400, "invalid", "body.birth_date: expected a calendar date as YYYY-MM-DD");
+  }
+  reason = std::string(trimAscii(reason));
+  if (utf8Chars(reason) < kBreakGlassReasonMinChars) {
+    return errorResponse(
+        400, "invalid",
+        "body.reason: say why, in at least " + std::to_string(kBreakGlassReasonMinChars) + " characters");
+  }
+
+  // Failed lookups are throttled per user like failed sign-ins, so that
+  // identifiers cannot be tried one after another. A key of its own: signing
+  // in again must not clear it, and failed lookups must not lock a nurse out
+  // of signing in.
+  std::int64_t now = nowMs();
+  const std::string throttleKey = "break_glass:" + call.user->id;
+  if (std::int64_t wait = accountThrottle(api).waitMs(throttleKey, now); wait > 0) return throttled(wait);
+
+  BreakGlassResult result;
+  std::int64_t at = 0;
+  Status s = store(api).write([&](WriteTx& tx) -> Status {
+    setActor(tx, call);
+    at = tx.now();
+    auto r = breakGlassLookup(tx, *call.device, identifier, birthDate, reason);
+    if (!r.isOk()) return r.status();
+    result = std::move(r).value();
+    return tx.conn().exec("UPDATE devices SET last_seen_at = $2 WHERE id = $1",
+                          std::vector<DbValue>{call.device->id, tx.now()});
+  });
+  if (!s.isOk()) return statusResponse(api, s);
+  if (result.keysBuilt) log(api).info("store.patient_keys_built", {{"by", "break_glass"}});
+  using Outcome = BreakGlassResult::Outcome;
+  switch (result.outcome) {
+    case Outcome::kNotFound:
+      accountThrottle(api).failure(throttleKey, now);
+      return errorResponse(404, "not_found", "no patient has this identifier and birth date");
+    case Outcome::kAmbiguous:
+      return errorResponse(409, "ambiguous", "several patients have this identifier and birth date; ask the clinic");
+    case Outcome::kInScope:
+    case Outcome::kOutOfScope: break;
+  }
+  const bool inScope = result.outcome == Outcome::kInScope;
+  json::Array ops;
+  ops.reserve(result.ops.size());
+  for (const std::string& op : result.ops) ops.emplace_back(base64Encode(op));
+  if (!inScope) {
+    log(api).info("chart.break_glass", {{"user", call.user->id},
+                                        {"device", call.device->id},
+                                        {"patient", result.patient},
+                                        {"patient_clinic", result.clinic}});
+  }
+  return jsonResponse(
+      200,
+      json::Object{{"patient", result.patient},
+                   {"clinic", result.clinic},
+                   {"in_scope", inScope},
+                   {"ops", std::move(ops)},
+                   {"head", result.head},
+                   {"expires_at", inScope ? std::int64_t{0}
+                                          : at + static_cast<std::int64_t>(config(api).breakGlassTtlSeconds) * 1000}});
 }
 
 }  // namespace charta::server

@@ -79,6 +79,9 @@ const std::vector<Setting>& settings() {
        uint("login_max_failures", &Config::loginMaxFailures)},
       {"stale_device_seconds", "a device not seen for this long is stale (default 604800)",
        uint("stale_device_seconds", &Config::staleDeviceSeconds)},
+      {"break_glass_ttl_seconds",
+       "how long a tablet may keep a chart of another clinic opened by break-glass (default 43200)",
+       uint("break_glass_ttl_seconds", &Config::breakGlassTtlSeconds)},
       {"db_pool", "database connections (default 8)",
        [](Config& c, const std::string& v) {
          std::uint64_t n = 0;
@@ -226,6 +229,9 @@ Status validateConfig(const Config& config) {
   }
   if (config.pushMaxOps < 1 || config.pushMaxOps > 1000000) {
     return Status::invalidArgument("push_max_ops: 1 to 1000000");
+  }
+  if (config.breakGlassTtlSeconds < 60 || config.breakGlassTtlSeconds > 7 * 24 * 3600) {
+    return Status::invalidArgument("break_glass_ttl_seconds: 60 to 604800");
   }
   if (config.maxBodyBytes < 1024) return Status::invalidArgument("max_body_bytes: at least 1024");
   if (config.logLevel != "debug" && config.logLevel != "info" && config.logLevel != "warn" &&

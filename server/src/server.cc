@@ -7,6 +7,7 @@
 #include "http.h"
 #include "log.h"
 #include "store.h"
+#include "sync.h"
 
 namespace charta::server {
 namespace {
@@ -65,6 +66,21 @@ crdt::Result<std::unique_ptr<Server>> Server::start(const Config& config) {
   if (config.demo) {
     s = prepareDemo(*store.value(), config, *log.value());
     if (!s.isOk()) return s;
+  }
+  // A store made by an older server has charts but no break-glass keys. Built
+  // here rather than at the first break-glass, which should not wait for it;
+  // a failure only delays them to that call, sync does not depend on them.
+  bool keysBuilt = false;
+  s = store.value()->write([&](WriteTx& tx) -> Status {
+    auto built = ensurePatientKeys(tx);
+    if (!built.isOk()) return built.status();
+    keysBuilt = built.value();
+    return Status::ok();
+  });
+  if (!s.isOk()) {
+    log.value()->error("store.patient_keys_failed", {{"message", s.toString()}});
+  } else if (keysBuilt) {
+    log.value()->info("store.patient_keys_built", {{"by", "start"}});
   }
   auto server = std::make_unique<RunningServer>(std::move(log).value(), std::move(store).value(), config);
   s = server->listen(config);

@@ -11,8 +11,9 @@ namespace charta::server {
 namespace {
 
 // Run on every open: a table added since a store was made (device_audit: the
-// highest audit seq stored per device) is created then, so additive tables
-// keep the schema version.
+// highest audit seq stored per device; patient_keys: the break-glass lookup
+// index, built from the op log when meta "patient_keys" is absent) is created
+// then, so additive tables keep the schema version.
 constexpr std::string_view kSchema = R"SQL(
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS head (
@@ -38,6 +39,9 @@ CREATE TABLE IF NOT EXISTS sessions (
   created_at {INT} NOT NULL, expires_at {INT} NOT NULL);
 CREATE TABLE IF NOT EXISTS patients (
   id TEXT PRIMARY KEY, clinic_id TEXT NOT NULL, created_seq {INT} NOT NULL, updated_seq {INT} NOT NULL);
+CREATE TABLE IF NOT EXISTS patient_keys (
+  patient_id TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY (patient_id, key));
+CREATE INDEX IF NOT EXISTS patient_keys_key ON patient_keys (key);
 CREATE TABLE IF NOT EXISTS scope_changes (
   seq {INT} PRIMARY KEY, patient_id TEXT NOT NULL, from_clinic TEXT NOT NULL, to_clinic TEXT NOT NULL,
   at {INT} NOT NULL);
@@ -107,8 +111,9 @@ std::string schemaSql(Dialect d) {
 
 const std::vector<std::string>& storeTables() {
   static const std::vector<std::string> kTables = {
-      "meta", "head", "clinics", "users", "devices", "enrolment_codes", "sessions", "patients",
-      "scope_changes", "ops", "rejected_ops", "conflicts", "audit", "device_audit"};
+      "meta",      "head",     "clinics",      "users",         "devices", "enrolment_codes",
+      "sessions",  "patients", "patient_keys", "scope_changes", "ops",     "rejected_ops",
+      "conflicts", "audit",    "device_audit"};
   return kTables;
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <unordered_map>
 #include <unordered_set>
+#include <variant>
 
 #include "charta/crdt/hlc.h"
 #include "charta/crdt/op_codec.h"
@@ -43,6 +44,36 @@ Status reindexConflicts(WriteTx& tx, const crdt::ChartDocument& doc, const std::
               rows)
       .status();
 }
+
+// Rewrites the break-glass keys of one patient to match its chart (only the
+// rows that changed: most pushes change no identifier and no birth date).
+Status reindexPatientKeys(WriteTx& tx, const crdt::ChartDocument& doc) {
+  Connection& c = tx.conn();
+  std::set<std::string> want = patientKeysOf(doc);
+  auto rows = c.query("SELECT key FROM patient_keys WHERE patient_id = $1", P{doc.patientId()});
+  if (!rows.isOk()) return rows.status();
+  std::set<std::string> have;
+  for (const DbRow& r : rows.value()) have.insert(dbText(r[0]));
+  if (have == want) return Status::ok();
+  std::vector<std::vector<DbValue>> gone, added;
+  for (const std::string& k : have) {
+    if (!want.count(k)) gone.push_back({doc.patientId(), k});
+  }
+  for (const std::string& k : want) {
+    if (!have.count(k)) added.push_back({doc.patientId(), k});
+  }
+  if (!gone.empty()) {
+    auto r = c.queryMany("DELETE FROM patient_keys WHERE patient_id = $1 AND key = $2", gone);
+    if (!r.isOk()) return r.status();
+  }
+  if (!added.empty()) {
+    auto r = c.queryMany("INSERT INTO patient_keys (patient_id, key) VALUES ($1, $2)", added);
+    if (!r.isOk()) return r.status();
+  }
+  return Status::ok();
+}
+
+bool isAsciiSpace(char ch) { return ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r' || ch == '\v' || ch == '\f'; }
 
 struct PatientInfo {
   bool exists = false;
@@ -97,6 +128,7 @@ Status storeOps(WriteTx& tx, ChartCache& cache, std::map<std::string, crdt::Char
       doc = loaded.value();
     }
     s = reindexConflicts(tx, *doc, clinic);
+    if (s.isOk()) s = reindexPatientKeys(tx, *doc);
     if (!s.isOk()) return s;
   }
   return Status::ok();
@@ -378,6 +410,148 @@ Status movePatient(WriteTx& tx, const std::string& patient, const std::string& t
   tx.audit({"", "", "", "patient.move", toClinic, patient,
             detailOf(json::Object{{"from", info.value().clinic}, {"to", toClinic}})});
   return Status::ok();
+}
+
+std::string normaliseIdentifier(std::string_view identifier) {
+  std::string out;
+  out.reserve(identifier.size());
+  for (char ch : identifier) {
+    if (isAsciiSpace(ch) || ch == '-') continue;
+    out += (ch >= 'A' && ch <= 'Z') ? static_cast<char>(ch - 'A' + 'a') : ch;
+  }
+  return out;
+}
+
+bool validDate(std::string_view date) {
+  if (date.size() != 10 || date[4] != '-' || date[7] != '-') return false;
+  int parts[3] = {0, 0, 0};
+  const std::size_t starts[3] = {0, 5, 8};
+  const std::size_t lengths[3] = {4, 2, 2};
+  for (int i = 0; i < 3; ++i) {
+    for (std::size_t k = 0; k < lengths[i]; ++k) {
+      char ch = date[starts[i] + k];
+      if (ch < '0' || ch > '9') return false;
+      parts[i] = parts[i] * 10 + (ch - '0');
+    }
+  }
+  const int year = parts[0], month = parts[1], day = parts[2];
+  if (year < 1 || month < 1 || month > 12 || day < 1) return false;
+  static constexpr int kDays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  const bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+  return day <= kDays[month - 1] + (month == 2 && leap ? 1 : 0);
+}
+
+std::set<std::string> patientKeysOf(const crdt::ChartDocument& doc) {
+  std::set<std::string> keys;
+  // The value the chart shows: the same one a tablet shows in the chart's header.
+  const crdt::Register& birth = doc.demographic(crdt::field::kBirthDate);
+  if (birth.empty()) return keys;
+  const std::string* date = std::get_if<std::string>(&birth.current().value);
+  if (date == nullptr || !validDate(*date)) return keys;
+  for (const auto& [id, entry] : doc.entries(crdt::Collection::kIdentifiers)) {
+    // Inactive and entered-in-error identifiers no longer name the patient.
+    if (entry.currentStatus() != static_cast<std::int64_t>(crdt::EntryStatus::kActive)) continue;
+    crdt::Value value = entry.fieldValue(crdt::field::kIdentifierValue);
+    const std::string* text = std::get_if<std::string>(&value);
+    if (text == nullptr) continue;
+    std::string normalised = normaliseIdentifier(*text);
+    // A longer value cannot be typed into a lookup, and would not fit a
+    // PostgreSQL index row: keeping it out keeps every push storable.
+    if (normalised.empty() || normalised.size() > kBreakGlassIdentifierBytes) continue;
+    keys.insert(*date + "|" + normalised);
+  }
+  return keys;
+}
+
+Result<bool> ensurePatientKeys(WriteTx& tx) {
+  Connection& c = tx.conn();
+  auto marker = c.query("SELECT value FROM meta WHERE key = 'patient_keys'");
+  if (!marker.isOk()) return marker.status();
+  if (!marker.value().empty()) return false;
+  // Rows written since the table appeared are rebuilt too: one pass from the
+  // op log, the truth, under the head lock so no push interleaves.
+  Status s = c.exec("DELETE FROM patient_keys");
+  if (!s.isOk()) return s;
+  auto patients = c.query("SELECT id FROM patients ORDER BY id");
+  if (!patients.isOk()) return patients.status();
+  std::vector<std::vector<DbValue>> rows;
+  auto flush = [&]() -> Status {
+    if (rows.empty()) return Status::ok();
+    auto r = c.queryMany("INSERT INTO patient_keys (patient_id, key) VALUES ($1, $2)", rows);
+    rows.clear();
+    return r.status();
+  };
+  for (const DbRow& p : patients.value()) {
+    const std::string patient = dbText(p[0]);
+    // One chart at a time, outside the cache: a store's every chart at once
+    // may not fit in memory.
+    crdt::ChartDocument doc(patient);
+    auto ops = c.query("SELECT seq, body FROM ops WHERE patient_id = $1 ORDER BY seq", P{patient});
+    if (!ops.isOk()) return ops.status();
+    for (const DbRow& r : ops.value()) {
+      auto op = crdt::decodeOp(dbBytes(r[1]));
+      if (!op.isOk()) {
+        return Status::corruption("stored op " + std::to_string(dbInt(r[0])) +
+                                  " does not decode: " + op.status().message());
+      }
+      (void)doc.apply(op.value());
+    }
+    for (const std::string& key : patientKeysOf(doc)) rows.push_back({patient, key});
+    if (rows.size() >= 1000) {
+      s = flush();
+      if (!s.isOk()) return s;
+    }
+  }
+  s = flush();
+  if (!s.isOk()) return s;
+  s = c.exec(
+      "INSERT INTO meta (key, value) VALUES ('patient_keys', '1') "
+      "ON CONFLICT (key) DO UPDATE SET value = excluded.value");
+  if (!s.isOk()) return s;
+  return true;
+}
+
+Result<BreakGlassResult> breakGlassLookup(WriteTx& tx, const Device& device, const std::string& identifier,
+                                          const std::string& birthDate, const std::string& reason) {
+  BreakGlassResult out;
+  auto built = ensurePatientKeys(tx);
+  if (!built.isOk()) return built.status();
+  out.keysBuilt = built.value();
+  Connection& c = tx.conn();
+  out.head = tx.head().opSeq;
+  auto rows = c.query(
+      "SELECT k.patient_id, p.clinic_id FROM patient_keys k JOIN patients p ON p.id = k.patient_id "
+      "WHERE k.key = $1 ORDER BY k.patient_id LIMIT 2",
+      P{birthDate + "|" + normaliseIdentifier(identifier)});
+  if (!rows.isOk()) return rows.status();
+  if (rows.value().size() != 1) {
+    // No patient is named in the audit of an ambiguous lookup either: the
+    // nurse was not shown one.
+    out.outcome = rows.value().empty() ? BreakGlassResult::Outcome::kNotFound : BreakGlassResult::Outcome::kAmbiguous;
+    tx.audit({"", "", "", "chart.break_glass_refused", device.clinic, "",
+              detailOf(json::Object{{"reason", reason},
+                                    {"identifier", identifier},
+                                    {"birth_date", birthDate},
+                                    {"outcome", rows.value().empty() ? "not_found" : "ambiguous"}})});
+    return out;
+  }
+  out.patient = dbText(rows.value()[0][0]);
+  out.clinic = dbText(rows.value()[0][1]);
+  if (out.clinic == device.clinic) {
+    out.outcome = BreakGlassResult::Outcome::kInScope;
+    tx.audit({"", "", "", "chart.lookup", device.clinic, out.patient, detailOf(json::Object{{"reason", reason}})});
+    return out;
+  }
+  // Read in the transaction that writes the audit event: the copy handed out
+  // is exactly the chart as of the event, up to `head`.
+  auto ops = c.query("SELECT body FROM ops WHERE patient_id = $1 ORDER BY seq", P{out.patient});
+  if (!ops.isOk()) return ops.status();
+  out.ops.reserve(ops.value().size());
+  for (const DbRow& r : ops.value()) out.ops.push_back(dbBytes(r[0]));
+  out.outcome = BreakGlassResult::Outcome::kOutOfScope;
+  tx.audit({"", "", "", "chart.break_glass", device.clinic, out.patient,
+            detailOf(json::Object{{"reason", reason}, {"patient_clinic", out.clinic}})});
+  return out;
 }
 
 json::Value valueToJson(const crdt::Value& v) {

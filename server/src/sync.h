@@ -17,6 +17,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "accounts.h"
@@ -93,6 +94,49 @@ Status recordPull(WriteTx& tx, const Device& device, const PullResult& pulled, b
 
 // Moves a patient to another clinic; devices of the old clinic purge it.
 Status movePatient(WriteTx& tx, const std::string& patient, const std::string& toClinic);
+
+// Break-glass lookup (docs/PROTOCOL.md, "Break-glass"). Table patient_keys
+// holds, per patient, one key per active identifier of its chart:
+// birth date + "|" + the identifier's value normalised, so finding a patient
+// by what a nurse types is one index lookup, never a scan of every chart. The
+// rows of a chart are rewritten in the transaction that stores its ops
+// (storeOps), from the materialised chart.
+
+// An identifier as typed or charted, for comparison: ASCII whitespace and '-'
+// removed wherever they are, ASCII letters in lower case.
+std::string normaliseIdentifier(std::string_view identifier);
+// True for a YYYY-MM-DD date that exists in the calendar.
+bool validDate(std::string_view date);
+// The break-glass keys of a chart: none without a valid birth date; one per
+// identifier entry whose status is active and whose normalised value is 1 to
+// kBreakGlassIdentifierBytes bytes (longer values can never be typed).
+std::set<std::string> patientKeysOf(const crdt::ChartDocument& doc);
+inline constexpr std::size_t kBreakGlassIdentifierBytes = 256;
+
+// A store made by an older server (or restored from its backup) has charts
+// but no keys: when meta "patient_keys" is absent, builds the keys of every
+// patient from the op log and sets it, in the caller's transaction. True when
+// it built them.
+Result<bool> ensurePatientKeys(WriteTx& tx);
+
+struct BreakGlassResult {
+  enum class Outcome { kNotFound, kAmbiguous, kInScope, kOutOfScope };
+  Outcome outcome = Outcome::kNotFound;
+  std::string patient;
+  std::string clinic;            // the patient's
+  std::vector<std::string> ops;  // out of scope: every op of the patient, encoded, in sequence order
+  std::int64_t head = 0;         // the store's newest sequence
+  bool keysBuilt = false;        // this call built the keys (ensurePatientKeys)
+};
+
+// Finds the patient whose chart has `birthDate` and an active identifier
+// equal to `identifier` once normalised, and audits the lookup:
+// chart.break_glass_refused (no match, several), chart.lookup (a patient of
+// the device's clinic: the tablet already holds it), chart.break_glass (a
+// patient of another clinic, whose ops are read in this transaction).
+// REQUIRES: validDate(birthDate), a non-empty normalised identifier.
+Result<BreakGlassResult> breakGlassLookup(WriteTx& tx, const Device& device, const std::string& identifier,
+                                          const std::string& birthDate, const std::string& reason);
 
 json::Value valueToJson(const crdt::Value& v);
 // A conflict as the admin API shows it.

@@ -15,11 +15,13 @@
 //    not "Bearer ..." get 401.
 //  - Public routes (healthz, metrics, enrol, login) need nothing more.
 //  - logout and refresh need a session (401 without).
-//  - push, pull, report, audit need a device credential and a session (401
-//    without either) of a nurse or clinic admin of the device's clinic (403
-//    for a sysadmin or another clinic's user). Ops for a patient of another
-//    clinic are not stored; pull never returns another clinic's ops; audit
-//    events recorded by a user of another clinic are refused (400).
+//  - push, pull, report, audit, break-glass need a device credential and a
+//    session (401 without either) of a nurse or clinic admin of the device's
+//    clinic (403 for a sysadmin or another clinic's user). Ops for a patient
+//    of another clinic are not stored; pull never returns another clinic's
+//    ops; audit events recorded by a user of another clinic are refused
+//    (400); break-glass hands out another clinic's chart only as out of
+//    scope (read-only), and no ops of the device's own clinic's patients.
 //  - users, enrolment codes and devices of the admin API need a clinic admin
 //    or a sysadmin (401 without a session, 403 for a nurse); a clinic admin
 //    acts on their own clinic only (403 otherwise, also for sysadmin users),
@@ -57,6 +59,7 @@ constexpr const char* kOwn = "demo";       // the demo clinic: the home of the d
 constexpr const char* kOther = "other";    // a second clinic made through the admin API
 constexpr const char* kPassword = "authz-password-1";
 constexpr const char* kOps = "application/x-charta-ops";
+constexpr const char* kBirthDate = "1970-01-01";  // of the patients break-glass finds
 
 // What a route of the route table needs (server/src/api.cc).
 enum class Need { kNothing, kSync, kSession, kAdmin, kSysadmin };
@@ -234,6 +237,28 @@ class AuthzTest : public QObject {
     return true;
   }
 
+  // Charts a birth date and an identifier for `patient`, by which
+  // break-glass finds it; true when both were stored.
+  bool chartIdentifier(const Device& d, const std::string& token, const std::string& user, const std::string& patient,
+                       const std::string& identifier) {
+    crdt::ChartDocument& doc = docOf(patient);
+    crdt::Op birth = makeOp(d.replica, user, doc, crdt::field::kBirthDate, kBirthDate);
+    (void)doc.apply(birth);
+    testing::FakeWallClock clock(static_cast<std::uint64_t>(QDateTime::currentMSecsSinceEpoch()));
+    std::uint64_t& next = m_nextSeq[d.replica];
+    crdt::OpFactory factory(crdt::ReplicaId{std::stoull(d.replica)}, clock, next);
+    factory.setUser(user);
+    crdt::Op id = factory.addEntry(doc, crdt::Collection::kIdentifiers,
+                                   {{crdt::field::kIdentifierValue, crdt::Value(identifier)}});
+    next = factory.nextSeq();
+    (void)doc.apply(id);
+    HttpResult r = m_http->post("/v1/sync/push", crdt::encodeBatch(std::vector<crdt::Op>{birth, id}),
+                                d.header() + bearer(token), kOps);
+    bool stored = r.status == 200 && num(parseJson(r.body), "stored") == 2;
+    if (!stored) qWarning("charting an identifier for %s failed: %d %s", patient.c_str(), r.status, r.body.c_str());
+    return stored;
+  }
+
   // Two devices of `clinic` write different birth dates for a new patient
   // while offline: a clinical conflict. Returns its id.
   std::string makeConflict(const std::string& clinic) {
@@ -352,6 +377,8 @@ class AuthzTest : public QObject {
     // Charts in each clinic.
     QVERIFY(pushAs(m_d1, m_nurseTok, "nurse", "pt-demo"));
     QVERIFY(pushAs(m_o1, m_nurseOtherTok, "authz-nurse-other", "pt-other"));
+    QVERIFY(chartIdentifier(m_d1, m_nurseTok, "nurse", "pt-demo", "AUTHZ-DEMO-1"));
+    QVERIFY(chartIdentifier(m_o1, m_nurseOtherTok, "authz-nurse-other", "pt-other", "AUTHZ-OTHER-1"));
     QVERIFY(pushAs(m_d1, m_nurseTok, "nurse", "pt-move-demo"));
     QVERIFY(pushAs(m_o1, m_nurseOtherTok, "authz-nurse-other", "pt-move-other"));
     m_sentinelMovable = {{"demo", "pt-move-demo"}, {"other", "pt-move-other"}};
@@ -563,6 +590,27 @@ class AuthzTest : public QObject {
            [this](const Caller& c, const Request&, const HttpResult& r) {
              if (r.status == 200) m_auditAcked[c.replica] = num(parseJson(r.body), "acked");
            }});
+    }
+
+    for (std::string target : {"patient of demo", "patient of other"}) {
+      std::string patient = target == "patient of demo" ? "pt-demo" : "pt-other";
+      std::string identifier = target == "patient of demo" ? "authz-demo-1" : "authz-other-1";
+      rows.push_back({"POST /v1/sync/break-glass", target, Need::kSync,
+                      post("/v1/sync/break-glass", json::serialize(json::Object{{"identifier", identifier},
+                                                                                {"birth_date", kBirthDate},
+                                                                                {"reason", "found unconscious"}})),
+                      ok200,
+                      [this, patient](const Caller& c, const json::Value& v) -> std::string {
+                        bool foreign = m_patientClinic[patient] != c.deviceClinic;
+                        bool inScope = v.find("in_scope") && v.find("in_scope")->asBool().value_or(false);
+                        const json::Value* ops = v.find("ops");
+                        std::size_t n = ops && ops->asArray() ? ops->asArray()->size() : 0;
+                        if (foreign && inScope) return "another clinic's patient answered as in scope";
+                        if (!foreign && (!inScope || n != 0)) return "an own-clinic patient handed out as a copy";
+                        if (str(v, "patient") != patient) return "answered patient " + str(v, "patient");
+                        return {};
+                      },
+                      nullptr});
     }
 
     // Sysadmin: clinics.
@@ -785,7 +833,7 @@ class AuthzTest : public QObject {
     // Every route of the route table is in the matrix.
     std::set<std::string> routes;
     for (const Row& row : m_rows) routes.insert(row.route);
-    QCOMPARE(static_cast<int>(routes.size()), 23);
+    QCOMPARE(static_cast<int>(routes.size()), 24);
   }
 
   // The revoked device is told to wipe (the body, not only the status).
