@@ -60,6 +60,59 @@
     </message>
 </context>
 <context>
+    <name>BreakGlassDialog</name>
+    <message>
+        <location filename="../qml/BreakGlassDialog.qml" line="17"/>
+        <source>Break glass: open a chart outside your clinic</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/BreakGlassDialog.qml" line="47"/>
+        <source>Only in an emergency, for a patient in your care now. Your name, this tablet and your reason are recorded and shown to the patient&apos;s clinic and to the patient. The chart opens read-only and is removed from this tablet after some hours.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/BreakGlassDialog.qml" line="51"/>
+        <source>Identifier (medical record or health number)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/BreakGlassDialog.qml" line="51"/>
+        <source>Patient identifier</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/BreakGlassDialog.qml" line="55"/>
+        <source>Birth date (YYYY-MM-DD)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/BreakGlassDialog.qml" line="55"/>
+        <source>Birth date</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/BreakGlassDialog.qml" line="59"/>
+        <source>Why you need this chart now</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/BreakGlassDialog.qml" line="59"/>
+        <source>Reason</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/BreakGlassDialog.qml" line="66"/>
+        <source>Asking the server…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/BreakGlassDialog.qml" line="66"/>
+        <source>Open the chart and record my reason</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>ChartPage</name>
     <message>
         <location filename="../qml/ChartPage.qml" line="22"/>
@@ -424,6 +477,41 @@
         <source>Record immunisation</source>
         <translation type="unfinished"></translation>
     </message>
+    <message>
+        <location filename="../qml/ImmunisationsSection.qml" line="79"/>
+        <source>Vision screening</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/ImmunisationsSection.qml" line="79"/>
+        <source>Hearing screening</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/ImmunisationsSection.qml" line="80"/>
+        <source>Screening</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/ImmunisationsSection.qml" line="87"/>
+        <source>Pass</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/ImmunisationsSection.qml" line="87"/>
+        <source>Refer</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/ImmunisationsSection.qml" line="88"/>
+        <source>Screening result</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/ImmunisationsSection.qml" line="92"/>
+        <source>Record screening</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>Main</name>
@@ -703,12 +791,17 @@
 <context>
     <name>PatientDelegate</name>
     <message>
-        <location filename="../qml/PatientDelegate.qml" line="63"/>
+        <location filename="../qml/PatientDelegate.qml" line="50"/>
+        <source>Break-glass, read-only</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/PatientDelegate.qml" line="74"/>
         <source>Edits not yet synced</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/PatientDelegate.qml" line="69"/>
+        <location filename="../qml/PatientDelegate.qml" line="80"/>
         <source>Open conflict</source>
         <translation type="unfinished"></translation>
     </message>
@@ -716,47 +809,67 @@
 <context>
     <name>PatientListPage</name>
     <message>
-        <location filename="../qml/PatientListPage.qml" line="34"/>
+        <location filename="../qml/PatientListPage.qml" line="35"/>
         <source>Search by name, birth date or identifier</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/PatientListPage.qml" line="35"/>
+        <location filename="../qml/PatientListPage.qml" line="36"/>
         <source>Search patients</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/PatientListPage.qml" line="41"/>
-        <source>Needs attention</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../qml/PatientListPage.qml" line="43"/>
-        <source>Show only charts with unsynced edits or conflicts</source>
+        <location filename="../qml/PatientListPage.qml" line="46"/>
+        <source>The clinic&apos;s patients</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location filename="../qml/PatientListPage.qml" line="47"/>
-        <source>Add user</source>
+        <source>My caseload</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/PatientListPage.qml" line="48"/>
+        <source>Needs attention</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location filename="../qml/PatientListPage.qml" line="49"/>
+        <source>Which patients to list</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/PatientListPage.qml" line="53"/>
+        <source>Add user</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/PatientListPage.qml" line="55"/>
         <source>Add a user to this tablet</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/PatientListPage.qml" line="54"/>
+        <location filename="../qml/PatientListPage.qml" line="60"/>
+        <source>Break glass</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/PatientListPage.qml" line="62"/>
+        <source>Open a chart outside your clinic in an emergency</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/PatientListPage.qml" line="67"/>
         <source>New patient</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/PatientListPage.qml" line="64"/>
+        <location filename="../qml/PatientListPage.qml" line="77"/>
         <source>%1 of %2 patients · %3 charts cannot be read on this tablet</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/PatientListPage.qml" line="65"/>
+        <location filename="../qml/PatientListPage.qml" line="78"/>
         <source>%1 of %2 patients</source>
         <translation type="unfinished"></translation>
     </message>
@@ -834,7 +947,17 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/patient_list_model.cc" line="26"/>
+        <location filename="../src/chart_controller.cc" line="104"/>
+        <source>Vision screening</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="105"/>
+        <source>Hearing screening</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/patient_list_model.cc" line="27"/>
         <source>(no name recorded)</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1317,268 +1440,293 @@
 <context>
     <name>charta::app::ChartController</name>
     <message>
-        <location filename="../src/chart_controller.cc" line="150"/>
-        <location filename="../src/chart_controller.cc" line="165"/>
+        <location filename="../src/chart_controller.cc" line="156"/>
+        <location filename="../src/chart_controller.cc" line="183"/>
         <source>This chart cannot be shown: %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="195"/>
+        <location filename="../src/chart_controller.cc" line="171"/>
+        <source>Break-glass access to a patient of clinic %1 by %2: &quot;%3&quot;. Read-only on this tablet, removed at %4. Recorded in the audit trail.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="215"/>
         <source>(no name recorded)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="233"/>
+        <location filename="../src/chart_controller.cc" line="253"/>
         <source> (high risk)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="236"/>
+        <location filename="../src/chart_controller.cc" line="256"/>
         <source>Allergies: %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="237"/>
+        <location filename="../src/chart_controller.cc" line="257"/>
         <source>No known allergies</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="237"/>
+        <location filename="../src/chart_controller.cc" line="257"/>
         <source>Allergies not recorded</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="260"/>
+        <location filename="../src/chart_controller.cc" line="280"/>
         <source>%1 visit since %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="327"/>
+        <location filename="../src/chart_controller.cc" line="347"/>
         <source>criticality %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="331"/>
-        <location filename="../src/chart_controller.cc" line="336"/>
+        <location filename="../src/chart_controller.cc" line="351"/>
+        <location filename="../src/chart_controller.cc" line="356"/>
         <source>since %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="340"/>
+        <location filename="../src/chart_controller.cc" line="360"/>
         <source>lot %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="429"/>
+        <location filename="../src/chart_controller.cc" line="449"/>
         <source>Addendum by %1, %2: %3</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="517"/>
+        <location filename="../src/chart_controller.cc" line="537"/>
         <source>No chart store.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="518"/>
+        <location filename="../src/chart_controller.cc" line="538"/>
         <source>No chart is open.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="522"/>
+        <location filename="../src/chart_controller.cc" line="542"/>
         <source>Not saved: %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="523"/>
+        <location filename="../src/chart_controller.cc" line="543"/>
         <source>Not saved (%1). Nothing was changed.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="535"/>
+        <location filename="../src/chart_controller.cc" line="555"/>
         <source>Unknown field %1.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="538"/>
+        <location filename="../src/chart_controller.cc" line="558"/>
         <source>Enter the birth date as YYYY-MM-DD.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="541"/>
+        <location filename="../src/chart_controller.cc" line="561"/>
         <source>Sex must be female, male, other or unknown.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="551"/>
+        <location filename="../src/chart_controller.cc" line="571"/>
         <source>This patient has active allergies: mark them resolved or entered in error first.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="561"/>
+        <location filename="../src/chart_controller.cc" line="581"/>
         <source>Enter what the patient is allergic to.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="579"/>
+        <location filename="../src/chart_controller.cc" line="599"/>
         <source>Enter the problem.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="582"/>
+        <location filename="../src/chart_controller.cc" line="602"/>
         <source>Enter the onset date as YYYY-MM-DD.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="601"/>
+        <location filename="../src/chart_controller.cc" line="621"/>
         <source>HIGH RISK: recorded allergy to %1 (%2).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="602"/>
+        <location filename="../src/chart_controller.cc" line="622"/>
         <source>Recorded allergy to %1 (%2).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="610"/>
+        <location filename="../src/chart_controller.cc" line="630"/>
         <source>Enter the medication.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="613"/>
+        <location filename="../src/chart_controller.cc" line="633"/>
         <source>Allergy alert: %1 Give a reason to record it anyway.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="636"/>
+        <location filename="../src/chart_controller.cc" line="656"/>
         <source>That medication is not in this chart.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="637"/>
+        <location filename="../src/chart_controller.cc" line="657"/>
         <source>Enter the new dose.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="645"/>
+        <location filename="../src/chart_controller.cc" line="665"/>
         <source>Enter the vaccine.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="648"/>
+        <location filename="../src/chart_controller.cc" line="668"/>
         <source>Enter the date given as YYYY-MM-DD.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="649"/>
+        <location filename="../src/chart_controller.cc" line="669"/>
         <source>The date given cannot be in the future.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="684"/>
-        <source>That entry is not in this chart.</source>
+        <location filename="../src/chart_controller.cc" line="686"/>
+        <source>Choose the screening.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location filename="../src/chart_controller.cc" line="687"/>
-        <source>This entry cannot become %1.</source>
+        <source>Choose the result.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="689"/>
+        <source>Enter the date as YYYY-MM-DD.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
         <location filename="../src/chart_controller.cc" line="690"/>
+        <source>The date cannot be in the future.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="724"/>
+        <source>That entry is not in this chart.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="727"/>
+        <source>This entry cannot become %1.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="730"/>
         <source>Say why (for example: entered in error, resolved, refuted).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="700"/>
+        <location filename="../src/chart_controller.cc" line="740"/>
         <source>Choose where the visit takes place.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="701"/>
+        <location filename="../src/chart_controller.cc" line="741"/>
         <source>A visit is already in progress: end it first.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="716"/>
+        <location filename="../src/chart_controller.cc" line="756"/>
         <source>No visit is in progress.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="729"/>
-        <location filename="../src/chart_controller.cc" line="839"/>
+        <location filename="../src/chart_controller.cc" line="769"/>
+        <location filename="../src/chart_controller.cc" line="879"/>
         <source>Enter a number.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="738"/>
+        <location filename="../src/chart_controller.cc" line="778"/>
         <source>Unknown vital sign.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="751"/>
+        <location filename="../src/chart_controller.cc" line="791"/>
         <source>That measurement is not in this chart.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="752"/>
+        <location filename="../src/chart_controller.cc" line="792"/>
         <source>Say why it is in error.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="778"/>
+        <location filename="../src/chart_controller.cc" line="818"/>
         <source>The note is empty.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="785"/>
-        <location filename="../src/chart_controller.cc" line="792"/>
-        <location filename="../src/chart_controller.cc" line="800"/>
+        <location filename="../src/chart_controller.cc" line="825"/>
+        <location filename="../src/chart_controller.cc" line="832"/>
+        <location filename="../src/chart_controller.cc" line="840"/>
         <source>That note is not in this chart.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="786"/>
+        <location filename="../src/chart_controller.cc" line="826"/>
         <source>This note is signed: add an addendum instead.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="793"/>
+        <location filename="../src/chart_controller.cc" line="833"/>
         <source>This note is already signed.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="794"/>
+        <location filename="../src/chart_controller.cc" line="834"/>
         <source>An empty note cannot be signed.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="801"/>
+        <location filename="../src/chart_controller.cc" line="841"/>
         <source>Only a signed note takes addenda: edit the draft instead.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="802"/>
+        <location filename="../src/chart_controller.cc" line="842"/>
         <source>The addendum is empty.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="807"/>
-        <location filename="../src/chart_controller.cc" line="819"/>
+        <location filename="../src/chart_controller.cc" line="847"/>
+        <location filename="../src/chart_controller.cc" line="859"/>
         <source>That conflict is gone.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="809"/>
+        <location filename="../src/chart_controller.cc" line="849"/>
         <source>Choose one of the values.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="835"/>
+        <location filename="../src/chart_controller.cc" line="875"/>
         <source>Enter a whole number.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="842"/>
+        <location filename="../src/chart_controller.cc" line="882"/>
         <source>yes</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1591,57 +1739,88 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_store.cc" line="198"/>
+        <location filename="../src/chart_store.cc" line="213"/>
         <source>This tablet is already enrolled.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_store.cc" line="203"/>
+        <location filename="../src/chart_store.cc" line="218"/>
         <source>Enter the server address, the enrolment code and your user name.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_store.cc" line="207"/>
+        <location filename="../src/chart_store.cc" line="222"/>
         <source>The passphrase must have at least %1 characters.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_store.cc" line="212"/>
+        <location filename="../src/chart_store.cc" line="227"/>
         <source>Cannot create the data folder %1.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_store.cc" line="242"/>
+        <location filename="../src/chart_store.cc" line="255"/>
         <source>Enrolment failed: %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_store.cc" line="261"/>
+        <location filename="../src/chart_store.cc" line="273"/>
         <source>This tablet is not enrolled yet.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_store.cc" line="282"/>
+        <location filename="../src/chart_store.cc" line="291"/>
         <source>Wrong user or passphrase.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_store.cc" line="283"/>
+        <location filename="../src/chart_store.cc" line="292"/>
         <source>Cannot unlock: %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_store.cc" line="386"/>
+        <location filename="../src/chart_store.cc" line="320"/>
+        <source>The tablet locked before the chart was asked for: try again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_store.cc" line="373"/>
+        <location filename="../src/chart_store.cc" line="468"/>
         <source>Unlock the tablet first.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_store.cc" line="387"/>
+        <location filename="../src/chart_store.cc" line="374"/>
+        <source>Enter the patient&apos;s identifier (record or insurance number).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_store.cc" line="377"/>
+        <source>Enter the birth date as YYYY-MM-DD.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_store.cc" line="379"/>
+        <source>Say why you need this chart (at least 5 characters).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_store.cc" line="380"/>
+        <source>This tablet has no server to ask.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_store.cc" line="404"/>
+        <source>No patient has this identifier and birth date. Check both and try again.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_store.cc" line="469"/>
         <source>Enter the user name the clinic gave them.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_store.cc" line="394"/>
+        <location filename="../src/chart_store.cc" line="476"/>
         <source>%1 is already a user of this tablet.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1697,12 +1876,12 @@
 <context>
     <name>charta::app::PatientListModel</name>
     <message>
-        <location filename="../src/patient_list_model.cc" line="163"/>
+        <location filename="../src/patient_list_model.cc" line="172"/>
         <source>No known allergies</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/patient_list_model.cc" line="164"/>
+        <location filename="../src/patient_list_model.cc" line="173"/>
         <source>Allergies not recorded</source>
         <translation type="unfinished"></translation>
     </message>

@@ -41,6 +41,12 @@ Rectangle {
             Layout.fillWidth: true
             elide: Text.ElideRight
         }
+        MessageBanner {
+            objectName: "breakGlassBanner"
+            Layout.fillWidth: true
+            kind: "error"
+            text: root.chart.breakGlassText
+        }
         Label {
             objectName: "allergyBanner"
             text: root.chart.allergySummary

@@ -68,6 +68,33 @@ RowLayout {
                 }
             }
         }
+        RowLayout {
+            Layout.fillWidth: true
+            ComboBox {
+                id: screening
+                objectName: "screeningKind"
+                implicitHeight: Theme.touch
+                textRole: "text"
+                valueRole: "value"
+                model: [{ value: "vision", text: qsTr("Vision screening") }, { value: "hearing", text: qsTr("Hearing screening") }]
+                Accessible.name: qsTr("Screening")
+            }
+            ComboBox {
+                id: screeningResult
+                implicitHeight: Theme.touch
+                textRole: "text"
+                valueRole: "value"
+                model: [{ value: "pass", text: qsTr("Pass") }, { value: "refer", text: qsTr("Refer") }]
+                Accessible.name: qsTr("Screening result")
+            }
+            Button {
+                objectName: "recordScreeningButton"
+                text: qsTr("Record screening")
+                implicitHeight: Theme.touch
+                Accessible.name: text
+                onClicked: message.text = root.chart.recordScreening(screening.currentValue, screeningResult.currentValue, date.text)
+            }
+        }
         MessageBanner { id: message; Layout.fillWidth: true }
         ListView {
             id: given

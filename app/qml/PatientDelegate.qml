@@ -4,7 +4,8 @@ import QtQuick.Layouts
 import Charta
 
 // One patient in the list: name, age, sex, birth date, identifiers, the
-// allergy badge, and dots for unsynced edits and open conflicts.
+// allergy badge, dots for unsynced edits and open conflicts, and a mark on a
+// read-only break-glass copy of another clinic's chart.
 ItemDelegate {
     id: root
     required property string patientId
@@ -17,6 +18,7 @@ ItemDelegate {
     required property string allergyState
     required property bool unsynced
     required property bool conflicted
+    required property bool breakGlass
 
     implicitHeight: Math.max(Theme.touch + 16, content.implicitHeight + 2 * Theme.spacing)
     Accessible.name: displayName + ", " + age + ", " + allergyBadge
@@ -41,6 +43,15 @@ ItemDelegate {
                 elide: Text.ElideRight
                 Layout.fillWidth: true
             }
+        }
+        Label {
+            objectName: "breakGlassBadge"
+            visible: root.breakGlass
+            text: qsTr("Break-glass, read-only")
+            padding: 6
+            color: Theme.danger
+            font.bold: true
+            background: Rectangle { radius: Theme.radius; color: Theme.dangerSurface }
         }
         Label {
             objectName: "allergyBadge"

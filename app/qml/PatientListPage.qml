@@ -8,6 +8,7 @@ import Charta
 Page {
     id: root
     readonly property string pageKind: "charts"
+    property alias breakGlassDialog: breakGlass
     signal openChart(string patientId)
     background: Rectangle { color: Theme.background }
 
@@ -15,7 +16,7 @@ Page {
         id: patients
         objectName: "patientModel"
         query: search.text
-        filter: attention.checked ? "attention" : "all"
+        filter: filterChooser.currentValue
     }
 
     ColumnLayout {
@@ -35,12 +36,17 @@ Page {
                 Accessible.name: qsTr("Search patients")
                 inputMethodHints: Qt.ImhNoPredictiveText
             }
-            Switch {
-                id: attention
-                objectName: "attentionFilter"
-                text: qsTr("Needs attention")
+            ComboBox {
+                id: filterChooser
+                objectName: "listFilter"
                 implicitHeight: Theme.touch
-                Accessible.name: qsTr("Show only charts with unsynced edits or conflicts")
+                implicitWidth: 240
+                textRole: "text"
+                valueRole: "value"
+                model: [{ value: "all", text: qsTr("The clinic's patients") },
+                        { value: "caseload", text: qsTr("My caseload") },
+                        { value: "attention", text: qsTr("Needs attention") }]
+                Accessible.name: qsTr("Which patients to list")
             }
             Button {
                 objectName: "addUserButton"
@@ -48,6 +54,13 @@ Page {
                 implicitHeight: Theme.touch
                 Accessible.name: qsTr("Add a user to this tablet")
                 onClicked: addUser.open()
+            }
+            Button {
+                objectName: "breakGlassButton"
+                text: qsTr("Break glass")
+                implicitHeight: Theme.touch
+                Accessible.name: qsTr("Open a chart outside your clinic in an emergency")
+                onClicked: breakGlass.open()
             }
             Button {
                 objectName: "newPatientButton"
@@ -81,6 +94,12 @@ Page {
     }
 
     AddUserDialog { id: addUser }
+
+    BreakGlassDialog {
+        id: breakGlass
+        objectName: "breakGlassDialog"
+        onChartOpened: (patientId) => root.openChart(patientId)
+    }
 
     NewPatientDialog {
         id: newPatient

@@ -100,6 +100,12 @@ QString fieldLabel(const crdt::Conflict& c, const ChartDocument& doc) {
   return entry + QStringLiteral(": ") + fieldName;
 }
 
+QString observationName(const std::string& code) {
+  if (code == rules::kVisionScreeningCode) return QObject::tr("Vision screening");
+  if (code == rules::kHearingScreeningCode) return QObject::tr("Hearing screening");
+  return qs(code);
+}
+
 std::optional<double> parseNumber(const QString& text) {
   bool ok = false;
   QString t = text.trimmed();
@@ -153,7 +159,19 @@ void ChartController::setPatientId(const QString& id) {
   }
   m_doc = std::move(doc).value();
   m_loadError.clear();
+  updateBreakGlass();
   rebuild();
+}
+
+void ChartController::updateBreakGlass() {
+  m_breakGlassText.clear();
+  if (!m_store || m_patientId.isEmpty()) return;
+  const QVariantMap info = m_store->breakGlassInfo(m_patientId);
+  if (!info.value("active").toBool()) return;
+  m_breakGlassText = tr("Break-glass access to a patient of clinic %1 by %2: \"%3\". Read-only on this tablet, "
+                        "removed at %4. Recorded in the audit trail.")
+                         .arg(info.value("clinic").toString(), info.value("user").toString(),
+                              info.value("reason").toString(), info.value("expiresAt").toString());
 }
 
 void ChartController::reload() {
@@ -168,11 +186,13 @@ void ChartController::reload() {
     m_doc = std::move(doc).value();
     m_loadError.clear();
   }
+  updateBreakGlass();
   rebuild();
 }
 
 void ChartController::clearAll() {
   m_doc.reset();
+  m_breakGlassText.clear();
   m_conflictList.clear();
   m_pendingEdits = 0;
   for (RowModel* m : {m_allergies, m_problems, m_medications, m_immunisations, m_visits, m_vitals, m_results, m_notes,
@@ -401,7 +421,7 @@ void ChartController::rebuild() {
     if (!o->errorMarks.empty()) reason = qs(o->errorMarks.begin()->second);
     QVariantMap row{{QStringLiteral("observationId"), opIdText(o->id)},
                     {QStringLiteral("code"), qs(o->data.code)},
-                    {QStringLiteral("name"), spec ? qs(std::string(spec->name)) : qs(o->data.code)},
+                    {QStringLiteral("name"), spec ? qs(std::string(spec->name)) : observationName(o->data.code)},
                     {QStringLiteral("value"), valueText(o->data.value)},
                     {QStringLiteral("unit"), qs(o->data.unit)},
                     {QStringLiteral("when"), dateTimeText(o->data.effectiveMs)},
@@ -657,6 +677,26 @@ QString ChartController::addImmunisation(const QString& cvxCode, const QString& 
   return doEdit([&](OpFactory& fac, const ChartDocument& doc) {
     return fac.addEntry(doc, Collection::kImmunisations, fields, visit);
   });
+}
+
+QString ChartController::recordScreening(const QString& kind, const QString& result, const QString& date) {
+  std::string code;
+  if (kind == QLatin1String("vision")) code = std::string(rules::kVisionScreeningCode);
+  if (kind == QLatin1String("hearing")) code = std::string(rules::kHearingScreeningCode);
+  if (code.empty()) return tr("Choose the screening.");
+  if (result != QLatin1String("pass") && result != QLatin1String("refer")) return tr("Choose the result.");
+  const QString when = date.trimmed().isEmpty() && m_store ? m_store->today() : date.trimmed();
+  if (!rules::parseDate(when.toStdString())) return tr("Enter the date as YYYY-MM-DD.");
+  if (m_store && when > m_store->today()) return tr("The date cannot be in the future.");
+  // A screening is a result (the result log, shown under Results) with the
+  // app's own code (docs/SCHEDULE.md), at noon of its day.
+  crdt::AppendObservation obs;
+  obs.category = crdt::ObservationCategory::kLaboratory;
+  obs.code = code;
+  obs.value = Value{result.toStdString()};
+  obs.effectiveMs = QDateTime(QDate::fromString(when, Qt::ISODate), QTime(12, 0)).toMSecsSinceEpoch();
+  obs.visit = visitForNewItem();
+  return doEdit([&](OpFactory& fac, const ChartDocument& doc) { return fac.appendObservation(doc, obs); });
 }
 
 QVariantList ChartController::statusChoices(const QString& entryId) const {

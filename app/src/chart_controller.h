@@ -61,6 +61,10 @@ class ChartController : public QObject {
   Q_PROPERTY(RowModel* dueItems READ dueItems CONSTANT)
   Q_PROPERTY(RowModel* conflicts READ conflicts CONSTANT)
   Q_PROPERTY(QVariantList vitalKinds READ vitalKinds CONSTANT)
+  // A chart of another clinic opened by break-glass: read-only here, with
+  // the banner text (whose access, why, until when).
+  Q_PROPERTY(bool readOnly READ readOnly NOTIFY chartChanged)
+  Q_PROPERTY(QString breakGlassText READ breakGlassText NOTIFY chartChanged)
 
  public:
   // Uses ChartStore::instance() (QML).
@@ -71,6 +75,8 @@ class ChartController : public QObject {
   void setPatientId(const QString& id);
   bool loaded() const { return m_doc.has_value(); }
   QString loadError() const { return m_loadError; }
+  bool readOnly() const { return !m_breakGlassText.isEmpty(); }
+  QString breakGlassText() const { return m_breakGlassText; }
   QString displayName() const;
   QString familyName() const { return demographicText(1); }
   QString givenNames() const { return demographicText(2); }
@@ -117,6 +123,9 @@ class ChartController : public QObject {
   Q_INVOKABLE QString changeDose(const QString& entryId, const QString& dose);
   Q_INVOKABLE QString addImmunisation(const QString& cvxCode, const QString& display, const QString& date,
                                       const QString& lotNumber);
+  // A school screening done: "vision" or "hearing", result "pass" or
+  // "refer", on a date (today when empty). It counts in the schedule.
+  Q_INVOKABLE QString recordScreening(const QString& kind, const QString& result, const QString& date);
   // The statuses an entry may move to from where it is: {code, name, needsReason}.
   Q_INVOKABLE QVariantList statusChoices(const QString& entryId) const;
   Q_INVOKABLE QString setStatus(const QString& entryId, int status, const QString& reason);
@@ -162,6 +171,8 @@ class ChartController : public QObject {
   ChartStore* m_store;
   QString m_patientId;
   QString m_loadError;
+  QString m_breakGlassText;  // empty: a chart in scope
+  void updateBreakGlass();
   std::optional<crdt::ChartDocument> m_doc;
   std::vector<crdt::Conflict> m_conflictList;
   int m_pendingEdits = 0;

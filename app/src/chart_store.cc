@@ -179,12 +179,27 @@ void ChartStore::setBusy(bool busy) {
   emit busyChanged();
 }
 
-void ChartStore::runInBackground(std::function<void()> work) {
+void ChartStore::runInBackground(std::function<std::function<void()>()> work) {
   waitIdle();
   m_workerRunning = true;
   m_worker = std::thread([this, work = std::move(work)] {
-    work();
-    m_workerRunning = false;
+    std::function<void()> done = work();
+    // The worker counts as running until its result is handled on the GUI
+    // thread, so a sync asked for by that result (or meanwhile) is never
+    // mistaken for one already under way and dropped.
+    QMetaObject::invokeMethod(
+        this,
+        [this, done = std::move(done)] {
+          waitIdle();  // the thread has nothing left to do but return
+          m_workerRunning = false;
+          done();
+          if (!m_workerRunning && m_breakGlassQueued && unlocked()) {
+            const sync::BreakGlassRequest request = *m_breakGlassQueued;
+            m_breakGlassQueued.reset();
+            startBreakGlass(request);
+          }
+        },
+        Qt::QueuedConnection);
   });
 }
 
@@ -234,25 +249,22 @@ void ChartStore::enrol(const QString& serverUrl, const QString& code, const QStr
       }
     }
     auto shared = std::make_shared<std::unique_ptr<sync::Replica>>(std::move(replica));
-    QMetaObject::invokeMethod(
-        this,
-        [this, shared, error] {
-          setBusy(false);
-          if (!*shared) {
-            emit enrolFinished(false, tr("Enrolment failed: %1").arg(qs(error)));
-            return;
-          }
-          m_replica = std::move(*shared);
-          startEngine();
-          m_caseload.clear();
-          m_lastActivity.restart();
-          m_idleTimer.start();
-          if (m_options.syncIntervalMs > 0) m_syncTimer.start();
-          emit stateChanged();
-          emit enrolFinished(true, QString());
-          syncNow();
-        },
-        Qt::QueuedConnection);
+    return [this, shared, error] {
+      setBusy(false);
+      if (!*shared) {
+        emit enrolFinished(false, tr("Enrolment failed: %1").arg(qs(error)));
+        return;
+      }
+      m_replica = std::move(*shared);
+      startEngine();
+      m_caseload.clear();
+      m_lastActivity.restart();
+      m_idleTimer.start();
+      if (m_options.syncIntervalMs > 0) m_syncTimer.start();
+      emit stateChanged();
+      emit enrolFinished(true, QString());
+      syncNow();
+    };
   });
 }
 
@@ -273,31 +285,27 @@ void ChartStore::unlock(const QString& user, const QString& passphrase) {
                            session.value()->expiresAtMs <= static_cast<std::int64_t>(nowMs()) + 60'000;
       if (expired) signedIn = m_engine->signIn(p).isOk();  // offline is fine: charting goes on
     }
-    QMetaObject::invokeMethod(
-        this,
-        [this, st, signedIn] {
-          setBusy(false);
-          if (!st.isOk()) {
-            const QString why = st.code() == crdt::Status::Code::kRejected
-                                    ? tr("Wrong user or passphrase.")
-                                    : tr("Cannot unlock: %1").arg(qs(st.message()));
-            emit unlockFinished(false, why);
-            return;
-          }
-          if (signedIn) m_status.signInNeeded = false;
-          m_caseload.clear();
-          m_lastActivity.restart();
-          m_idleTimer.start();
-          if (m_options.syncIntervalMs > 0) m_syncTimer.start();
-          m_summariesValid = false;
-          refreshConflictCount();
-          // Pages are made anew for the unlocked tablet (stateChanged): no
-          // chartsChanged, which would make them read every summary again.
-          emit stateChanged();
-          emit unlockFinished(true, QString());
-          syncNow();
-        },
-        Qt::QueuedConnection);
+    return [this, st, signedIn] {
+      setBusy(false);
+      if (!st.isOk()) {
+        const QString why = st.code() == crdt::Status::Code::kRejected ? tr("Wrong user or passphrase.")
+                                                                       : tr("Cannot unlock: %1").arg(qs(st.message()));
+        emit unlockFinished(false, why);
+        return;
+      }
+      if (signedIn) m_status.signInNeeded = false;
+      m_caseload.clear();
+      m_lastActivity.restart();
+      m_idleTimer.start();
+      if (m_options.syncIntervalMs > 0) m_syncTimer.start();
+      m_summariesValid = false;
+      refreshConflictCount();
+      // Pages are made anew for the unlocked tablet (stateChanged): no
+      // chartsChanged, which would make them read every summary again.
+      emit stateChanged();
+      emit unlockFinished(true, QString());
+      syncNow();
+    };
   });
 }
 
@@ -307,6 +315,10 @@ void ChartStore::lock() {
   m_syncTimer.stop();
   m_syncSoonTimer.stop();
   m_replica->lock();
+  if (m_breakGlassQueued) {
+    m_breakGlassQueued.reset();
+    emit breakGlassFinished(false, QString(), tr("The tablet locked before the chart was asked for: try again."));
+  }
   m_caseload.clear();
   m_summaries.clear();
   m_summariesValid = false;
@@ -343,6 +355,79 @@ void ChartStore::checkIdle() {
     return;
   }
   m_replica->touch();
+  purgeExpiredBreakGlass();
+}
+
+void ChartStore::purgeExpiredBreakGlass() {
+  if (!unlocked()) return;
+  auto purged = m_replica->purgeExpiredBreakGlass();
+  if (purged.isOk() && purged.value() > 0) {
+    m_summariesValid = false;
+    refreshConflictCount();
+    emit chartsChanged({});
+  }
+}
+
+void ChartStore::breakGlass(const QString& identifier, const QString& birthDate, const QString& reason) {
+  auto refuse = [this](const QString& why) { emit breakGlassFinished(false, QString(), why); };
+  if (!unlocked()) return refuse(tr("Unlock the tablet first."));
+  if (identifier.trimmed().isEmpty()) return refuse(tr("Enter the patient's identifier (record or insurance number)."));
+  const QDate born = QDate::fromString(birthDate.trimmed(), Qt::ISODate);
+  if (!born.isValid() || birthDate.trimmed().size() != 10) {
+    return refuse(tr("Enter the birth date as YYYY-MM-DD."));
+  }
+  if (reason.simplified().size() < 5) return refuse(tr("Say why you need this chart (at least 5 characters)."));
+  if (!m_engine) return refuse(tr("This tablet has no server to ask."));
+  sync::BreakGlassRequest request;
+  request.identifier = identifier.trimmed().toStdString();
+  request.birthDate = birthDate.trimmed().toStdString();
+  request.reason = reason.simplified().toStdString();
+  if (m_workerRunning) {
+    // A sync is under way: the request runs as soon as it ends.
+    m_breakGlassQueued = request;
+    return;
+  }
+  startBreakGlass(request);
+}
+
+void ChartStore::startBreakGlass(const sync::BreakGlassRequest& request) {
+  setBusy(true);
+  runInBackground([this, request] {
+    auto outcome = m_engine->breakGlass(request);
+    return [this, outcome] {
+      setBusy(false);
+      applyStatus(m_engine->status());
+      if (!outcome.isOk()) {
+        const crdt::Status& st = outcome.status();
+        QString why = qs(st.message());
+        if (st.code() == crdt::Status::Code::kNotFound) {
+          why = tr("No patient has this identifier and birth date. Check both and try again.");
+        }
+        emit breakGlassFinished(false, QString(), why);
+        return;
+      }
+      const QString patient = qs(outcome.value().patient);
+      if (!outcome.value().inScope) {
+        m_summariesValid = false;
+        emit chartsChanged({patient});
+      }
+      emit breakGlassFinished(true, patient, QString());
+    };
+  });
+}
+
+QVariantMap ChartStore::breakGlassInfo(const QString& patientId) const {
+  QVariantMap out{{"active", false}};
+  if (!unlocked()) return out;
+  for (const sync::BreakGlassInfo& info : m_replica->breakGlassCopies()) {
+    if (qs(info.patient) != patientId) continue;
+    out["active"] = true;
+    out["clinic"] = qs(info.clinic);
+    out["reason"] = qs(info.reason);
+    out["user"] = qs(info.user);
+    out["expiresAt"] = QDateTime::fromMSecsSinceEpoch(info.expiresAtMs).toLocalTime().toString("yyyy-MM-dd HH:mm");
+  }
+  return out;
 }
 
 void ChartStore::syncNow() {
@@ -354,31 +439,28 @@ void ChartStore::syncNow() {
   setBusy(true);
   runInBackground([this] {
     sync::SyncReport report = m_engine->syncOnce();
-    QMetaObject::invokeMethod(
-        this,
-        [this, report] {
-          setBusy(false);
-          applyStatus(m_engine->status());
-          if (report.wiped) {
-            m_summariesValid = false;
-            m_summaries.clear();
-            m_replica.reset();
-            sync::Replica::destroy(replicaPath());
-            m_engine.reset();
-            emit stateChanged();
-            emit chartsChanged({});
-          } else if (report.pulled > 0 || report.newEpoch || report.refused > 0) {
-            m_summariesValid = false;
-            refreshConflictCount();
-            emit chartsChanged({});
-          }
-          emit syncFinished(report.ok, qs(report.message));
-          if (m_syncQueued) {
-            m_syncQueued = false;
-            syncNow();
-          }
-        },
-        Qt::QueuedConnection);
+    return [this, report] {
+      setBusy(false);
+      applyStatus(m_engine->status());
+      if (report.wiped) {
+        m_summariesValid = false;
+        m_summaries.clear();
+        m_replica.reset();
+        sync::Replica::destroy(replicaPath());
+        m_engine.reset();
+        emit stateChanged();
+        emit chartsChanged({});
+      } else if (report.pulled > 0 || report.newEpoch || report.refused > 0) {
+        m_summariesValid = false;
+        refreshConflictCount();
+        emit chartsChanged({});
+      }
+      emit syncFinished(report.ok, qs(report.message));
+      if (m_syncQueued) {
+        m_syncQueued = false;
+        syncNow();
+      }
+    };
   });
 }
 

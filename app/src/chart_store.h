@@ -27,11 +27,13 @@
 #include <QStringList>
 #include <QTimer>
 #include <QVariantList>
+#include <QVariantMap>
 #include <QtQml/qqmlregistration.h>
 
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -136,6 +138,14 @@ class ChartStore : public QObject {
   // Adds a member of the clinic as a user of this tablet (REQUIRES: unlocked).
   // Returns an empty string, or what is wrong.
   Q_INVOKABLE QString addUser(const QString& user, const QString& displayName, const QString& passphrase);
+  // Break-glass: opens a chart of another clinic, found on the server by an
+  // identifier and birth date, with the reason the user typed (audited on
+  // the server and here). The copy is read-only and destroyed at its expiry.
+  // breakGlassFinished tells how it went and which chart to open.
+  Q_INVOKABLE void breakGlass(const QString& identifier, const QString& birthDate, const QString& reason);
+  // {active, clinic, reason, user, expiresAt} of a break-glass copy
+  // (active false for a chart in scope).
+  Q_INVOKABLE QVariantMap breakGlassInfo(const QString& patientId) const;
   // Milliseconds since the epoch as "2 h ago" relative to now.
   Q_INVOKABLE QString ago(qint64 ms) const;
 
@@ -170,6 +180,7 @@ class ChartStore : public QObject {
   void enrolFinished(bool ok, const QString& message);
   void unlockFinished(bool ok, const QString& message);
   void syncFinished(bool ok, const QString& message);
+  void breakGlassFinished(bool ok, const QString& patientId, const QString& message);
   // The app locked itself (idle, or lock()): pages drop what they show.
   void locked();
   void openConflictsChanged();
@@ -181,11 +192,13 @@ class ChartStore : public QObject {
   void openExisting();
   void startEngine();
   void setBusy(bool busy);
-  void runInBackground(std::function<void()> work);
+  void runInBackground(std::function<std::function<void()>()> work);
   void applyStatus(const sync::SyncStatus& status);
   void refreshConflictCount();
   void updateSummary(const std::string& patient);
   void checkIdle();
+  void purgeExpiredBreakGlass();
+  void startBreakGlass(const sync::BreakGlassRequest& request);
   void scheduleSyncSoon();
   std::string replicaPath() const;
 
@@ -197,9 +210,11 @@ class ChartStore : public QObject {
   std::unique_ptr<sync::SyncEngine> m_engine;
   sync::SyncStatus m_status;
   std::thread m_worker;
-  std::atomic<bool> m_workerRunning{false};
+  bool m_workerRunning = false;  // GUI thread only
   bool m_busy = false;
   bool m_syncQueued = false;
+  // A break-glass asked for while the worker was busy: it runs next.
+  std::optional<sync::BreakGlassRequest> m_breakGlassQueued;
   int m_openConflicts = 0;
   QTimer m_idleTimer;
   QTimer m_syncTimer;

@@ -1,6 +1,7 @@
 #include "patient_list_model.h"
 
 #include <algorithm>
+#include <set>
 
 #include "chart_store.h"
 #include "clinical_rules.h"
@@ -64,10 +65,14 @@ void PatientListModel::setFilter(const QString& filter) {
 void PatientListModel::refresh() {
   std::vector<Row> rows;
   m_unreadable = 0;
+  m_user = m_store && m_store->replica() ? m_store->replica()->currentUser() : std::string();
   if (m_store && m_store->unlocked()) {
     const std::string today = m_store->today().toStdString();
+    std::set<std::string> breakGlass;
+    for (const sync::BreakGlassInfo& info : m_store->replica()->breakGlassCopies()) breakGlass.insert(info.patient);
     for (auto& s : m_store->summaries(&m_unreadable)) {
       Row row;
+      row.breakGlass = breakGlass.count(s.patient) > 0;
       row.displayName = displayNameOf(s);
       if (auto age = rules::ageAt(s.birthDate, today)) row.age = QString::fromStdString(age->label);
       QStringList parts{QString::fromStdString(s.familyName), QString::fromStdString(s.givenNames),
@@ -91,6 +96,10 @@ void PatientListModel::refresh() {
 
 bool PatientListModel::matches(const Row& row, const QStringList& words) const {
   if (m_filter == QLatin1String("attention") && row.summary.pendingOps == 0 && row.summary.openConflicts == 0) {
+    return false;
+  }
+  if (m_filter == QLatin1String("caseload") &&
+      std::find(row.summary.chartedBy.begin(), row.summary.chartedBy.end(), m_user) == row.summary.chartedBy.end()) {
     return false;
   }
   for (const QString& word : words) {
@@ -168,6 +177,8 @@ QVariant PatientListModel::data(const QModelIndex& index, int role) const {
       return s.noKnownAllergies.value_or(false) ? QStringLiteral("none") : QStringLiteral("unknown");
     case kUnsyncedRole:
       return s.pendingOps > 0;
+    case kBreakGlassRole:
+      return row.breakGlass;
     case kConflictedRole:
       return s.openConflicts > 0;
     default:
@@ -179,7 +190,8 @@ QHash<int, QByteArray> PatientListModel::roleNames() const {
   return {{kPatientIdRole, "patientId"},     {kDisplayNameRole, "displayName"}, {kFamilyNameRole, "familyName"},
           {kGivenNamesRole, "givenNames"},   {kBirthDateRole, "birthDate"},     {kAgeRole, "age"},
           {kSexRole, "sex"},                 {kIdentifiersRole, "identifiers"}, {kAllergyBadgeRole, "allergyBadge"},
-          {kAllergyStateRole, "allergyState"}, {kUnsyncedRole, "unsynced"},     {kConflictedRole, "conflicted"}};
+          {kAllergyStateRole, "allergyState"}, {kUnsyncedRole, "unsynced"},     {kConflictedRole, "conflicted"},
+          {kBreakGlassRole, "breakGlass"}};
 }
 
 }  // namespace charta::app

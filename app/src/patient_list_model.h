@@ -2,10 +2,13 @@
 //
 // Rows come from the sealed patient summaries (no chart is opened, nothing
 // is audited): name, birth date, age, sex, identifiers, an allergy badge and
-// whether the chart has unsynced edits or an open conflict. The query matches
+// whether the chart has unsynced edits or an open conflict, or is a
+// read-only break-glass copy of another clinic's chart. The query matches
 // family and given names (any word, from its start, without case or
 // accents), a birth date (YYYY-MM-DD or its start) and identifiers (any part
-// of the value). filter: "all", or "attention" (unsynced edits or a conflict).
+// of the value). filter: "all" (the clinic's patients on this tablet),
+// "caseload" (charts the current user has charted in), or "attention"
+// (unsynced edits or a conflict).
 // Refreshes itself when the store's charts change; empty while locked.
 #pragma once
 
@@ -43,6 +46,7 @@ class PatientListModel : public QAbstractListModel {
     kAllergyStateRole,  // "allergies", "none" (no known allergies), "unknown" (not recorded)
     kUnsyncedRole,
     kConflictedRole,
+    kBreakGlassRole,  // a read-only copy of another clinic's chart (ChartStore::breakGlass)
   };
   Q_ENUM(Role)
 
@@ -77,6 +81,7 @@ class PatientListModel : public QAbstractListModel {
     QString displayName;
     QString age;
     QString searchText;  // folded names, birth date, identifiers
+    bool breakGlass = false;
   };
   void applyFilter();
   bool matches(const Row& row, const QStringList& words) const;
@@ -87,6 +92,7 @@ class PatientListModel : public QAbstractListModel {
   std::vector<Row> m_all;
   std::vector<const Row*> m_visible;
   std::size_t m_unreadable = 0;
+  std::string m_user;  // the current user, for the caseload filter
 };
 
 // Lower case, Latin accents removed, for search ("Müller" -> "muller").

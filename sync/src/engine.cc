@@ -127,6 +127,51 @@ Status SyncEngine::signIn(std::string_view password) {
   return Status::ok();
 }
 
+Result<SyncEngine::BreakGlassOutcome> SyncEngine::breakGlass(const BreakGlassRequest& request) {
+  std::lock_guard syncLock(m_syncMutex);
+  if (!m_replica.isUnlocked()) return Status::rejected("the replica is locked: unlock it first");
+  Run run;
+  if (!ensureSession(run)) {
+    return Status::rejected("Break-glass access needs a session with the server: " +
+                            (run.report.message.empty() ? std::string("sign in first.") : run.report.message));
+  }
+  // One attempt more than a plain call would be pointless: a nurse waits.
+  Reply<BreakGlassReply> reply = m_transport.breakGlass(run.device, run.token, request);
+  if (!reply.isOk()) {
+    const CallError& err = reply.error();
+    setStatus([&](SyncStatus& s) {
+      s.connectivity = err.kind == CallError::Kind::kNetwork ? SyncStatus::Connectivity::kOffline
+                                                             : SyncStatus::Connectivity::kOnline;
+    });
+    if (err.kind == CallError::Kind::kNetwork || err.kind == CallError::Kind::kServer) {
+      return Status::ioError("Break-glass access needs the server, which cannot be reached now: " + plainWords(err));
+    }
+    if (err.httpStatus == 404) return Status::notFound(err.message);
+    if (err.kind == CallError::Kind::kAuth) {
+      (void)m_replica.forgetSession(run.user);
+      setStatus([](SyncStatus& s) { s.signInNeeded = true; });
+    }
+    if (err.kind == CallError::Kind::kRevoked) {
+      (void)m_replica.eraseEverything();
+      setStatus([](SyncStatus& s) { s.wiped = true; });
+    }
+    return Status::rejected(err.kind == CallError::Kind::kRefused && !err.message.empty() ? err.message
+                                                                                          : plainWords(err));
+  }
+  setStatus([](SyncStatus& s) { s.connectivity = SyncStatus::Connectivity::kOnline; });
+  const BreakGlassReply& r = reply.value();
+  BreakGlassOutcome out{r.patient, r.inScope, r.expiresAtMs};
+  if (r.inScope) return out;
+  BreakGlassCopy copy;
+  copy.patient = r.patient;
+  copy.clinic = r.clinic;
+  copy.reason = request.reason;
+  copy.expiresAtMs = r.expiresAtMs;
+  copy.ops = r.ops;
+  if (Status st = m_replica.storeBreakGlass(copy); !st.isOk()) return st;
+  return out;
+}
+
 SyncStatus SyncEngine::status() const {
   std::lock_guard lock(m_statusMutex);
   return m_status;

@@ -57,6 +57,9 @@ CREATE INDEX IF NOT EXISTS ops_patient ON ops(patient, state);
 CREATE INDEX IF NOT EXISTS ops_outbox ON ops(state, replica, seq) WHERE state IN (0, 3);
 CREATE TABLE IF NOT EXISTS pending_entries (patient TEXT PRIMARY KEY, cursor INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS audit (seq INTEGER PRIMARY KEY, sealed INTEGER NOT NULL, payload BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS break_glass (
+  patient TEXT PRIMARY KEY REFERENCES patients(id) ON DELETE CASCADE, expires_at INTEGER NOT NULL,
+  sealed BLOB NOT NULL);
 )sql";
 
 // Associated data: what a sealed value is bound to.
@@ -66,6 +69,7 @@ std::string adOp(std::string_view patient, const OpId& id) {
 std::string adOpNote(std::string_view patient, const OpId& id) {
   return "ops.note\x1f" + std::string(patient) + "\x1f" + crdt::toString(id);
 }
+std::string adBreakGlass(std::string_view patient) { return "break_glass\x1f" + std::string(patient); }
 std::string adPatientKey(std::string_view patient) { return "patients.key\x1f" + std::string(patient); }
 std::string adSummary(std::string_view patient, std::int64_t version) {
   return "patients.summary\x1f" + std::string(patient) + "\x1f" + std::to_string(version);
@@ -224,6 +228,19 @@ struct Replica::Impl {
     return db->commit();
   }
 
+  // --- break-glass copies ---
+  bool isBreakGlass(const std::string& patient) {
+    auto st = db->prepare("SELECT 1 FROM break_glass WHERE patient = ?1");
+    if (!st.isOk()) return true;  // unsure: read-only is the safe side
+    st.value()->bind(1, patient);
+    auto row = st.value()->step();
+    return !row.isOk() || row.value();
+  }
+  Status refuseBreakGlassEdit(const std::string& patient) {
+    if (!isBreakGlass(patient)) return Status::ok();
+    return Status::rejected("this chart was opened by break-glass from another clinic: it is read-only here");
+  }
+
   // --- patient keys ---
   // The pointer stays valid until the next call (which may empty the cache).
   Result<const SecretKey*> patientKey(const std::string& patient, bool createIfMissing) {
@@ -309,6 +326,30 @@ struct Replica::Impl {
   }
 
   // --- summaries ---
+  // Every user who authored something shown in the chart: demographics,
+  // entries and their fields, observations, notes, signatures and addenda.
+  static std::set<std::string> chartedBy(const ChartDocument& doc) {
+    std::set<std::string> users;
+    auto heads = [&](const crdt::Register& r) {
+      for (const auto& w : r.heads()) users.insert(w.author);
+    };
+    for (const auto& [f, r] : doc.demographics()) heads(r);
+    for (std::uint8_t c = 1; c < crdt::kCollectionCount; ++c) {
+      for (const auto& [id, e] : doc.entries(static_cast<crdt::Collection>(c))) {
+        users.insert(e.author);
+        heads(e.status);
+        for (const auto& [f, r] : e.fields) heads(r);
+      }
+    }
+    for (const auto& [id, o] : doc.observations()) users.insert(o.author);
+    for (const auto& [id, n] : doc.notes()) {
+      users.insert(n.author);
+      for (const auto& [aid, a] : n.addenda) users.insert(a.author);
+    }
+    users.erase(std::string());
+    return users;
+  }
+
   Status writeSummary(const std::string& patient, const ChartDocument& doc) {
     auto key = patientKey(patient, false);
     if (!key.isOk()) return key.status();
@@ -343,6 +384,10 @@ struct Replica::Impl {
     w.u64(doc.appliedCount() + doc.rejected().size() + doc.heldCount());
     w.u64(doc.conflictCount());
     w.u64(doc.heldCount());
+    // Who charted here (a trailing field: summaries written before it have none).
+    const std::set<std::string> charted = chartedBy(doc);
+    w.u64(charted.size());
+    for (const auto& u : charted) w.str(u);
 
     auto ver = db->prepare("SELECT summary_version FROM patients WHERE id = ?1");
     if (!ver.isOk()) return ver.status();
@@ -766,7 +811,12 @@ Result<PatientSummary> Replica::summary(std::string_view patientView) const {
   for (std::uint64_t i = 0; ok && i < n; ++i) ok = r.str(out.identifiers.emplace_back());
   ok = ok && r.u64(n);
   for (std::uint64_t i = 0; ok && i < n; ++i) ok = r.str(out.allergies.emplace_back());
-  ok = ok && r.u64(out.opCount) && r.u64(out.openConflicts) && r.u64(out.heldOps) && r.atEnd();
+  ok = ok && r.u64(out.opCount) && r.u64(out.openConflicts) && r.u64(out.heldOps);
+  if (ok && !r.atEnd()) {
+    ok = r.u64(n);
+    for (std::uint64_t i = 0; ok && i < n; ++i) ok = r.str(out.chartedBy.emplace_back());
+  }
+  ok = ok && r.atEnd();
   if (!ok) return Status::corruption("the summary of patient " + patient + " is damaged");
   if (nka != 0) out.noKnownAllergies = nka == 1;
   // A replayed (older) summary opens, but counts fewer ops than are stored.
@@ -834,6 +884,7 @@ Result<Op> Replica::edit(std::string_view patientView, const MakeOp& make) {
   if (patient.empty() || patient.size() > crdt::kMaxIdBytes) {
     return Status::invalidArgument("a patient id is 1 to " + std::to_string(crdt::kMaxIdBytes) + " bytes");
   }
+  if (Status s = d.refuseBreakGlassEdit(patient); !s.isOk()) return s;
   auto docResult = d.loadDocument(patient, true);
   if (!docResult.isOk()) return docResult.status();
   ChartDocument* doc = docResult.value();
@@ -874,6 +925,7 @@ Result<std::vector<Op>> Replica::editBatch(std::string_view patientView, const s
   if (patient.empty() || patient.size() > crdt::kMaxIdBytes) {
     return Status::invalidArgument("a patient id is 1 to " + std::to_string(crdt::kMaxIdBytes) + " bytes");
   }
+  if (Status s = d.refuseBreakGlassEdit(patient); !s.isOk()) return s;
   std::vector<Op> ops;
   if (makes.empty()) return ops;
   auto docResult = d.loadDocument(patient, true);
@@ -935,7 +987,7 @@ Result<std::string> Replica::stateHash() {
   if (Status s = d.requireUnlocked(); !s.isOk()) return s;
   std::vector<std::string> ids;
   {
-    auto st = d.db->prepare("SELECT id FROM patients ORDER BY id");
+    auto st = d.db->prepare("SELECT id FROM patients WHERE id NOT IN (SELECT patient FROM break_glass) ORDER BY id");
     if (!st.isOk()) return st.status();
     while (true) {
       auto row = st.value()->step();
@@ -1129,6 +1181,12 @@ Result<ApplyStats> Replica::applyPulled(const PullPage& page, std::string_view p
     for (const std::string& p : page.enter) {
       auto ins = d.db->prepare("INSERT INTO pending_entries (patient) VALUES (?1) ON CONFLICT DO NOTHING");
       Status s = ins.isOk() ? ins.value()->bind(1, p).run() : ins.status();
+      // A break-glass copy of a patient who joins the clinic becomes its
+      // chart here: editable, kept, caught up like any newcomer.
+      if (s.isOk()) {
+        auto bg = d.db->prepare("DELETE FROM break_glass WHERE patient = ?1");
+        s = bg.isOk() ? bg.value()->bind(1, p).run() : bg.status();
+      }
       if (!s.isOk()) return fail(s);
     }
   }
@@ -1184,7 +1242,144 @@ Status Replica::finishPendingEntry(std::string_view patient) {
   return st.value()->bind(1, patient).run();
 }
 
+Status Replica::storeBreakGlass(const BreakGlassCopy& copy) {
+  std::lock_guard lock(m_impl->mu);
+  Impl& d = *m_impl;
+  d.trimCharts();
+  if (Status s = d.requireUnlocked(); !s.isOk()) return s;
+  const std::string& patient = copy.patient;
+  if (patient.empty() || patient.size() > crdt::kMaxIdBytes) return Status::invalidArgument("bad patient id");
+  if (copy.expiresAtMs <= d.nowMs()) return Status::invalidArgument("the break-glass copy has already expired");
+  {
+    auto st = d.db->prepare("SELECT EXISTS (SELECT 1 FROM patients WHERE id = ?1), "
+                            "EXISTS (SELECT 1 FROM break_glass WHERE patient = ?1)");
+    if (!st.isOk()) return st.status();
+    st.value()->bind(1, patient);
+    auto row = st.value()->step();
+    if (!row.isOk()) return row.status();
+    if (st.value()->int64(0) != 0 && st.value()->int64(1) == 0) {
+      return Status::alreadyExists("patient " + patient + " is in this tablet's scope already");
+    }
+  }
+  if (copy.ops.empty()) return Status::invalidArgument("the break-glass answer holds no chart");
+  std::vector<Op> ops;
+  ops.reserve(copy.ops.size());
+  for (std::size_t i = 0; i < copy.ops.size(); ++i) {
+    auto op = crdt::decodeOp(copy.ops[i]);
+    if (!op.isOk()) return Status::corruption("op " + std::to_string(i) + " does not decode: " + op.status().message());
+    if (op.value().patient != patient) {
+      return Status::corruption("the break-glass answer for " + patient + " carried an op of another patient");
+    }
+    ops.push_back(std::move(op).value());
+  }
+  auto fail = [&](Status st) {
+    d.db->rollback();
+    d.docs.erase(patient);
+    d.patientKeys.erase(patient);
+    return st;
+  };
+  if (Status s = d.beginTx(); !s.isOk()) return s;
+  for (std::size_t i = 0; i < ops.size(); ++i) {
+    bool inserted = false;  // break-glass again on the same chart: what is here stays
+    Status s = d.insertOp(ops[i], copy.ops[i], kStateSettled, &inserted);
+    if (!s.isOk()) return fail(s);
+  }
+  d.docs.erase(patient);  // built anew from the rows just stored
+  auto doc = d.loadDocument(patient, true);
+  if (!doc.isOk()) return fail(doc.status());
+  Status s = d.writeSummary(patient, *doc.value());
+  auto key = d.patientKey(patient, false);
+  if (s.isOk() && !key.isOk()) s = key.status();
+  if (s.isOk()) {
+    ByteWriter w;
+    w.str(copy.clinic).str(copy.reason).str(d.user).i64(d.nowMs()).i64(copy.expiresAtMs);
+    auto ins = d.db->prepare(
+        "INSERT INTO break_glass (patient, expires_at, sealed) VALUES (?1, ?2, ?3) "
+        "ON CONFLICT (patient) DO UPDATE SET expires_at = excluded.expires_at, sealed = excluded.sealed");
+    s = ins.isOk() ? ins.value()
+                         ->bind(1, patient)
+                         .bind(2, copy.expiresAtMs)
+                         .bindBlob(3, d.sealRow(*key.value(), w.bytes(), adBreakGlass(patient)))
+                         .run()
+                   : ins.status();
+  }
+  if (s.isOk()) {
+    s = d.appendAudit("chart.break_glass", patient,
+                      "{\"reason\":" + jsonQuote(copy.reason) + ",\"clinic\":" + jsonQuote(copy.clinic) +
+                          ",\"expires_at\":" + std::to_string(copy.expiresAtMs) + "}",
+                      d.user);
+  }
+  if (!s.isOk()) return fail(s);
+  s = d.db->commit();
+  if (!s.isOk()) return fail(s);
+  return Status::ok();
+}
+
+std::vector<BreakGlassInfo> Replica::breakGlassCopies() const {
+  std::lock_guard lock(m_impl->mu);
+  Impl& d = *m_impl;
+  std::vector<BreakGlassInfo> out;
+  if (!d.requireUnlocked().isOk()) return out;
+  std::vector<std::pair<std::string, std::string>> rows;
+  {
+    auto st = d.db->prepare("SELECT patient, sealed FROM break_glass ORDER BY patient");
+    if (!st.isOk()) return out;
+    while (true) {
+      auto row = st.value()->step();
+      if (!row.isOk() || !row.value()) break;
+      rows.emplace_back(st.value()->text(0), st.value()->text(1));
+    }
+  }
+  for (const auto& [patient, sealed] : rows) {
+    auto key = d.patientKey(patient, false);
+    if (!key.isOk()) continue;
+    auto opened = d.openRow(*key.value(), sealed, adBreakGlass(patient));
+    if (!opened.isOk()) {
+      d.tamperDetected("break_glass", patient, patient);
+      continue;
+    }
+    BreakGlassInfo info;
+    info.patient = patient;
+    ByteReader r(opened.value());
+    if (r.str(info.clinic) && r.str(info.reason) && r.str(info.user) && r.i64(info.openedAtMs) &&
+        r.i64(info.expiresAtMs)) {
+      out.push_back(std::move(info));
+    }
+  }
+  return out;
+}
+
+bool Replica::isBreakGlass(std::string_view patient) const {
+  std::lock_guard lock(m_impl->mu);
+  return m_impl->isBreakGlass(std::string(patient));
+}
+
+Result<std::size_t> Replica::purgeExpiredBreakGlass() {
+  std::vector<std::string> expired;
+  {
+    std::lock_guard lock(m_impl->mu);
+    Impl& d = *m_impl;
+    auto st = d.db->prepare("SELECT patient FROM break_glass WHERE expires_at <= ?1 ORDER BY patient");
+    if (!st.isOk()) return st.status();
+    st.value()->bind(1, d.nowMs());
+    while (true) {
+      auto row = st.value()->step();
+      if (!row.isOk()) return row.status();
+      if (!row.value()) break;
+      expired.push_back(st.value()->text(0));
+    }
+  }
+  for (const std::string& p : expired) {
+    if (Status s = purgePatientBecause(p, "replica.break_glass_expired"); !s.isOk()) return s;
+  }
+  return expired.size();
+}
+
 Status Replica::purgePatient(std::string_view patientView) {
+  return purgePatientBecause(patientView, "replica.patient_purged");
+}
+
+Status Replica::purgePatientBecause(std::string_view patientView, std::string_view action) {
   std::lock_guard lock(m_impl->mu);
   Impl& d = *m_impl;
   const std::string patient(patientView);
@@ -1195,7 +1390,7 @@ Status Replica::purgePatient(std::string_view patientView) {
     auto pe = d.db->prepare("DELETE FROM pending_entries WHERE patient = ?1");
     s = pe.isOk() ? pe.value()->bind(1, patient).run() : pe.status();
   }
-  if (s.isOk()) s = d.appendAudit("replica.patient_purged", patient, "{}", d.user);
+  if (s.isOk()) s = d.appendAudit(action, patient, "{}", d.user);
   if (!s.isOk()) {
     d.db->rollback();
     return s;
@@ -1234,7 +1429,8 @@ Status Replica::startNewEpoch(std::string_view epoch) {
   std::lock_guard lock(m_impl->mu);
   Impl& d = *m_impl;
   if (Status s = d.beginTx(); !s.isOk()) return s;
-  Status s = d.db->exec("UPDATE ops SET state = 3 WHERE state = 1");
+  // Break-glass copies belong to another clinic: the server would refuse them.
+  Status s = d.db->exec("UPDATE ops SET state = 3 WHERE state = 1 AND patient NOT IN (SELECT patient FROM break_glass)");
   if (s.isOk()) s = d.setMeta("epoch", epoch);
   if (s.isOk()) s = d.setMeta("cursor", "0");
   if (s.isOk()) s = d.db->exec("UPDATE pending_entries SET cursor = 0");

@@ -721,6 +721,36 @@ class HttpTransport final : public Transport {
     return callEmpty(out);
   }
 
+  Reply<BreakGlassReply> breakGlass(const DeviceCredential& device, std::string_view token,
+                                    const BreakGlassRequest& request) override {
+    json::value body = json::value::object();
+    body["identifier"] = json::value::string(request.identifier);
+    body["birth_date"] = json::value::string(request.birthDate);
+    body["reason"] = json::value::string(request.reason);
+    Outgoing out = postJson("/v1/sync/break-glass", body);
+    if (auto bad = addCredentials(out, device, token)) return *bad;
+    return call<BreakGlassReply>(out, [](ObjectReader& r) {
+      BreakGlassReply b;
+      b.patient = r.string("patient");
+      b.clinic = r.string("clinic");
+      b.inScope = r.boolean("in_scope");
+      b.ops = r.stringArray("ops");
+      b.head = r.optionalUnsignedInt("head");
+      b.expiresAtMs = r.signedInt("expires_at");
+      if (!r.ok()) return b;
+      if (b.patient.empty()) r.fail(r.where() + ": \"patient\" is empty");
+      for (std::size_t i = 0; r.ok() && i < b.ops.size(); ++i) {
+        std::optional<std::string> bytes = decodeBase64(b.ops[i]);
+        if (!bytes) {
+          r.fail(r.where() + ": \"ops\"[" + std::to_string(i) + "] is not valid base64");
+          return b;
+        }
+        b.ops[i] = std::move(*bytes);
+      }
+      return b;
+    });
+  }
+
   TransportStats stats() const override {
     TransportStats s;
     s.requests = m_counters->requests.load(std::memory_order_relaxed);

@@ -378,6 +378,10 @@ class TimedTransport final : public sync::Transport {
                                   const sync::DeviceReport& report) override {
     return timed("report", [&] { return m_inner->report(device, token, report); });
   }
+  sync::Reply<sync::BreakGlassReply> breakGlass(const sync::DeviceCredential& device, std::string_view token,
+                                                const sync::BreakGlassRequest& request) override {
+    return m_inner->breakGlass(device, token, request);
+  }
   sync::TransportStats stats() const override { return m_inner->stats(); }
 
  private:

@@ -3,7 +3,8 @@
 // charta-sim device pulls it; both edit it offline; after syncing, the app
 // shows the conflicts side by side, the nurse resolves them on the app, and
 // the headless tablet pulls the resolution: no conflict left and equal
-// state hashes on both.
+// state hashes on both. Then a tablet of another clinic opens a demo patient
+// by break-glass: read-only, marked, audited on the server.
 #include <QProcess>
 #include <QSignalSpy>
 #include <QTemporaryDir>
@@ -15,6 +16,7 @@
 #include "chart_controller.h"
 #include "chart_store.h"
 #include "new_patient_controller.h"
+#include "patient_list_model.h"
 #include "server/api/api_harness.h"
 
 using namespace charta;
@@ -148,6 +150,115 @@ class AppE2eTest : public QObject {
     QCOMPARE(simHash.out, QString::fromStdString(hash.value()));
     QCOMPARE(store.pendingEdits(), 0);
     store.waitIdle();
+  }
+
+  // A nurse of clinic east opens, by identifier and birth date, the chart of
+  // a demo patient her tablet has never held: a read-only copy marked as
+  // break-glass, with her reason in the server's audit trail.
+  void appOpensAnotherClinicsChartByBreakGlass() {
+    // A demo tablet charts the patient and syncs it to the server.
+    app::StoreOptions demoOptions = offlineStoreOptions(m_dir.path() + "/bg-demo");
+    demoOptions.maxSyncAttempts = 3;
+    app::ChartStore demo(demoOptions);
+    QSignalSpy demoEnrolled(&demo, &app::ChartStore::enrolFinished);
+    QSignalSpy demoFirstSync(&demo, &app::ChartStore::syncFinished);
+    demo.enrol(QString::fromStdString(m_server.url()), newCode(), "nurse", kNursePass);
+    QVERIFY(demoEnrolled.wait(30000));
+    QVERIFY(demoEnrolled.first().at(0).toBool());
+    QVERIFY(demoFirstSync.count() > 0 || demoFirstSync.wait(60000));
+    app::NewPatientController creator(&demo, nullptr);
+    const QString patient =
+        creator.create("Okafor", "Chidi", "1955-03-14", "male", "BG-7001").value("patientId").toString();
+    QVERIFY(!patient.isEmpty());
+    QVERIFY(syncApp(demo));
+    QCOMPARE(demo.pendingEdits(), 0);
+
+    // Clinic east, a nurse of it, and her tablet.
+    QCOMPARE(m_admin->post("/v1/admin/clinics", json::Object{{"id", "east"}, {"name", "East clinic"}}).status, 201);
+    QCOMPARE(m_admin
+                 ->post("/v1/admin/users", json::Object{{"id", "east-nurse"},
+                                                        {"display_name", "East nurse"},
+                                                        {"role", "nurse"},
+                                                        {"clinic", "east"},
+                                                        {"password", kNursePass}})
+                 .status,
+             201);
+    const QString eastCode = QString::fromStdString(
+        str(parseJson(m_admin->post("/v1/admin/enrolment-codes", json::Object{{"clinic", "east"}}).body), "code"));
+    app::StoreOptions eastOptions = offlineStoreOptions(m_dir.path() + "/bg-east");
+    eastOptions.maxSyncAttempts = 3;
+    app::ChartStore east(eastOptions);
+    QSignalSpy eastEnrolled(&east, &app::ChartStore::enrolFinished);
+    QSignalSpy eastFirstSync(&east, &app::ChartStore::syncFinished);
+    east.enrol(QString::fromStdString(m_server.url()), eastCode, "east-nurse", kNursePass);
+    QVERIFY(eastEnrolled.wait(30000));
+    QVERIFY2(eastEnrolled.first().at(0).toBool(), qPrintable(eastEnrolled.first().at(1).toString()));
+    QCOMPARE(east.clinic(), QStringLiteral("east"));
+    QVERIFY(eastFirstSync.count() > 0 || eastFirstSync.wait(60000));
+    QVERIFY(eastFirstSync.first().at(0).toBool());
+    auto before = east.replica()->stateHash();
+    QVERIFY(before.isOk());
+
+    QSignalSpy finished(&east, &app::ChartStore::breakGlassFinished);
+    // What was typed wrongly is refused at once, without asking the server.
+    east.breakGlass("BG-7001", "1955-03-14", "hm");
+    QCOMPARE(finished.count(), 1);
+    QCOMPARE(finished.first().at(0).toBool(), false);
+    QVERIFY(finished.takeFirst().at(2).toString().contains("at least 5"));
+    east.breakGlass("BG-7001", "14/03/1955", "unconscious on arrival");
+    QCOMPARE(finished.count(), 1);
+    QVERIFY(finished.takeFirst().at(2).toString().contains("YYYY-MM-DD"));
+    // Nobody has this identifier: a plain answer, no chart.
+    east.breakGlass("BG-9999", "1955-03-14", "unconscious on arrival");
+    QVERIFY(finished.wait(30000));
+    QList<QVariant> outcome = finished.takeFirst();
+    QCOMPARE(outcome.at(0).toBool(), false);
+    QVERIFY2(outcome.at(2).toString().contains("No patient"), qPrintable(outcome.at(2).toString()));
+
+    // Typed as it is read off a wristband: another case, a space for the
+    // dash; asked while a sync runs, it waits for the sync to end.
+    QSignalSpy synced(&east, &app::ChartStore::syncFinished);
+    east.syncNow();
+    QVERIFY(east.busy());
+    east.breakGlass("bg 7001", "1955-03-14", "unconscious on arrival, no carer");
+    QCOMPARE(finished.count(), 0);
+    QVERIFY(finished.wait(30000));
+    outcome = finished.takeFirst();
+    QVERIFY2(outcome.at(0).toBool(), qPrintable(outcome.at(2).toString()));
+    QCOMPARE(outcome.at(1).toString(), patient);
+    QCOMPARE(synced.count(), 1);
+
+    app::ChartController chart(&east, nullptr);
+    chart.setPatientId(patient);
+    QVERIFY(chart.loaded());
+    QVERIFY(chart.displayName().contains("OKAFOR"));
+    QVERIFY(chart.readOnly());
+    QVERIFY(chart.breakGlassText().contains("unconscious on arrival, no carer"));
+    QVERIFY(chart.breakGlassText().contains("demo"));
+    // Read-only here: an edit is refused in words and nothing is queued.
+    const QString refused = chart.setDemographic("phone", "+41 79 000 00 09");
+    QVERIFY2(!refused.isEmpty(), "an edit of a break-glass copy was accepted");
+    QCOMPARE(east.pendingEdits(), 0);
+    // The copy is not part of the clinic's charts: syncing changes nothing.
+    QVERIFY(syncApp(east));
+    auto after = east.replica()->stateHash();
+    QVERIFY(after.isOk());
+    QCOMPARE(after.value(), before.value());
+    QVERIFY(east.breakGlassInfo(patient).value("active").toBool());
+    // The patient list marks the copy.
+    app::PatientListModel list(&east, nullptr);
+    list.setQuery("Okafor");
+    QCOMPARE(list.count(), 1);
+    QCOMPARE(list.data(list.index(0), app::PatientListModel::kBreakGlassRole).toBool(), true);
+
+    // The server's audit trail names the nurse, the patient and the reason.
+    HttpResult audit = m_admin->get("/v1/admin/audit?limit=100&action=chart.break_glass");
+    QCOMPARE(audit.status, 200);
+    QVERIFY2(audit.body.find(patient.toStdString()) != std::string::npos, audit.body.c_str());
+    QVERIFY2(audit.body.find("unconscious on arrival, no carer") != std::string::npos, audit.body.c_str());
+    QVERIFY2(audit.body.find("east-nurse") != std::string::npos, audit.body.c_str());
+    east.waitIdle();
+    demo.waitIdle();
   }
 };
 

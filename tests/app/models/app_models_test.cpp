@@ -247,6 +247,35 @@ class AppModelsTest : public QObject {
     QVERIFY(mmrDone);
   }
 
+  void screeningsCountInTheSchedule() {
+    ChartController chart(m_store.get(), nullptr);
+    chart.setPatientId(m_child);  // born 2019-06-01: vision screenings due from 4 and 6 years
+    auto visionDone = [&] {
+      int done = 0;
+      for (const QVariantMap& row : chart.dueItems()->rows()) {
+        if (row.value("name").toString() == "Vision screening" && row.value("state") == "done") ++done;
+      }
+      return done;
+    };
+    const int before = visionDone();
+    QVERIFY(!chart.recordScreening("smell", "pass", "").isEmpty());
+    QVERIFY(!chart.recordScreening("vision", "maybe", "").isEmpty());
+    QVERIFY(!chart.recordScreening("vision", "pass", "2999-01-01").isEmpty());
+    QCOMPARE(chart.recordScreening("vision", "pass", "2023-07-01"), QString());
+    QCOMPARE(visionDone(), before + 1);
+    bool listed = false;
+    for (const QVariantMap& row : chart.results()->rows()) {
+      listed = listed || (row.value("name") == "Vision screening" && row.value("value") == "pass");
+    }
+    QVERIFY(listed);
+  }
+
+  void myCaseloadHoldsTheChartsIChartedIn() {
+    PatientListModel list(m_store.get(), nullptr);
+    list.setFilter("caseload");
+    QCOMPARE(list.count(), 3);  // nurse made all three
+  }
+
   void removingAnEntryNeedsAReasonAndKeepsHistory() {
     ChartController chart(m_store.get(), nullptr);
     chart.setPatientId(m_bjorn);
@@ -345,6 +374,13 @@ class AppModelsTest : public QObject {
     QCOMPARE(m_store->currentUserName(), QStringLiteral("Third nurse"));
     PatientListModel list(m_store.get(), nullptr);
     QCOMPARE(list.total(), 3);  // the same charts, opened with the same data key
+    list.setFilter("caseload");  // nurse3 has charted nothing yet
+    QCOMPARE(list.count(), 0);
+    ChartController chart(m_store.get(), nullptr);
+    chart.setPatientId(m_bjorn);
+    QCOMPARE(chart.addVital(QString::fromStdString(std::string(crdt::loinc::kHeartRate)), "66"), QString());
+    QCOMPARE(list.count(), 1);
+    QCOMPARE(list.patientIdAt(0), m_bjorn);
     m_store->lock();
     QVERIFY(unlockStore(*m_store));
   }

@@ -5,8 +5,8 @@ import Charta
 
 // The main flows as a nurse does them, on the real window: unlock (a wrong
 // passphrase first), search, a vital sign with a range error, a medication
-// that triggers the allergy alert, a note signed and then read-only, and a
-// conflict resolved.
+// that triggers the allergy alert, a note signed and then read-only, a
+// conflict resolved, and a break-glass that cannot reach the server.
 TestCase {
     id: test
     name: "Flows"
@@ -184,5 +184,35 @@ TestCase {
         tryCompare(review, "conflictCount", 0)
         compare(find("resolveMessage").text, "")
         tryCompare(ChartStore, "openConflicts", 0)
+    }
+
+    // Break-glass asks for a reason and, offline, says plainly that it needs
+    // the server; the dialog keeps what was typed.
+    function test_7_breakGlassOffline() {
+        win.home()
+        mouseClick(find("breakGlassButton"))
+        const dialog = page().breakGlassDialog
+        tryVerify(() => dialog.opened)
+        const field = (name) => {
+            const item = findChild(dialog.contentItem, name)
+            verify(item, "no item named " + name + " in the dialog")
+            return item
+        }
+        verify(field("breakGlassWarning").text.indexOf("recorded") >= 0)
+        typeInto(field("breakGlassIdentifier"), "MRN-1")
+        typeInto(field("breakGlassBirthDate"), "1961-07-30")
+        typeInto(field("breakGlassReason"), "hm")
+        mouseClick(field("breakGlassOpenButton"))
+        tryVerify(() => field("breakGlassError").text.indexOf("at least 5") >= 0)
+        typeInto(field("breakGlassReason"), "unconscious on arrival")
+        mouseClick(field("breakGlassOpenButton"))
+        tryVerify(() => !dialog.busy, 30000)
+        const error = field("breakGlassError").text
+        verify(error.indexOf("server") >= 0, error)
+        verify(dialog.visible)
+        compare(field("breakGlassIdentifier").text, "MRN-1")
+        dialog.close()
+        tryVerify(() => !dialog.visible)
+        compare(find("stack").depth, 1)
     }
 }

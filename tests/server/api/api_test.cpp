@@ -157,6 +157,16 @@ class ApiTest : public QObject {
     }
   }
 
+  // The sysadmin signed in, clinic east, a demo tablet signed in as nurse
+  // and an east tablet signed in as east-nurse.
+  void startTwoClinics(TestServer& s, AdminClient& admin, TabletClient& demo, TabletClient& east) {
+    QCOMPARE(admin.login("admin", "demo-admin-pass").status, 200);
+    makeEastClinic(admin);
+    enrolAndLogin(demo, s, issueCode(admin));
+    QCOMPARE(east.enrol(issueCode(admin, "east")).status, 200);
+    QCOMPARE(east.login("east-nurse", "east-nurse-pass").status, 200);
+  }
+
   bool chainVerifies(AdminClient& admin) {
     HttpResult r = admin.post("/v1/admin/audit/verify", json::Object{});
     return r.status == 200 && parseJson(r.body).find("ok")->asBool().value_or(false);
@@ -821,12 +831,9 @@ class ApiTest : public QObject {
     TestServer s;
     startServer(s);
     AdminClient admin(s.url());
-    QCOMPARE(admin.login("admin", "demo-admin-pass").status, 200);
-    makeEastClinic(admin);
     TabletClient demo(s.url()), east(s.url());
-    enrolAndLogin(demo, s, issueCode(admin));
-    QCOMPARE(east.enrol(issueCode(admin, "east")).status, 200);
-    QCOMPARE(east.login("east-nurse", "east-nurse-pass").status, 200);
+    startTwoClinics(s, admin, demo, east);
+    if (QTest::currentTestFailed()) return;
 
     Chart chart(demo.replica, "nurse", "bg-patient");
     std::vector<crdt::Op> written = chartWithIdentifier(chart, "Okonkwo", "1961-07-30", "MRN-55501");
@@ -1011,12 +1018,9 @@ class ApiTest : public QObject {
     TestServer s;
     startServer(s);
     AdminClient admin(s.url());
-    QCOMPARE(admin.login("admin", "demo-admin-pass").status, 200);
-    makeEastClinic(admin);
     TabletClient demo(s.url()), east(s.url());
-    enrolAndLogin(demo, s, issueCode(admin));
-    QCOMPARE(east.enrol(issueCode(admin, "east")).status, 200);
-    QCOMPARE(east.login("east-nurse", "east-nurse-pass").status, 200);
+    startTwoClinics(s, admin, demo, east);
+    if (QTest::currentTestFailed()) return;
     Chart chart(demo.replica, "nurse", "bg-throttled");
     QCOMPARE(demo.push(chartWithIdentifier(chart, "Mensah", "1990-01-15", "NHI-4242")).status, 200);
 

@@ -341,6 +341,139 @@ class ReplicaTest : public QObject {
     QVERIFY(r->patients().empty());
   }
 
+  // A patient whose break-glass copy is on the tablet moves into the
+  // tablet's clinic: the copy becomes the chart (editable, never purged as
+  // expired).
+  void breakGlassCopyOfAPatientWhoJoinsBecomesTheChart() {
+    ManualClock manual;
+    manual.now = static_cast<std::uint64_t>(QDateTime::currentMSecsSinceEpoch());
+    ReplicaOptions options;
+    options.clock = &manual;
+    auto r = make(newPath(), 3101, options);
+    auto other = make(newPath(), 3102);
+    QVERIFY(r && other);
+    const std::string theirs = Replica::newPatientId();
+    QVERIFY(other->edit(theirs, [](auto& f, const auto& d) { return writeName(f, d, "Haddad"); }).isOk());
+    BreakGlassCopy copy;
+    copy.patient = theirs;
+    copy.clinic = "north";
+    copy.reason = "brought in by a neighbour";
+    copy.expiresAtMs = static_cast<std::int64_t>(manual.now) + 60'000;
+    const auto outbox = other->outbox(100);
+    QVERIFY(outbox.isOk());
+    for (const auto& op : outbox.value()) copy.ops.push_back(crdt::encodeOp(op));
+    QVERIFY(r->storeBreakGlass(copy).isOk());
+    QVERIFY(!r->edit(theirs, [](auto& f, const auto& d) { return writeName(f, d, "Haddad-Khoury"); }).isOk());
+    PullPage page;
+    page.enter = {theirs};
+    page.next = r->cursor();
+    QVERIFY(r->applyPulled(page).isOk());
+    QVERIFY(!r->isBreakGlass(theirs));
+    QVERIFY(r->edit(theirs, [](auto& f, const auto& d) { return writeName(f, d, "Haddad-Khoury"); }).isOk());
+    manual.now += 120'000;
+    const auto purged = r->purgeExpiredBreakGlass();
+    QVERIFY(purged.isOk());
+    QCOMPARE(purged.value(), std::size_t{0});
+    QCOMPARE(r->summary(theirs).value().familyName, std::string("Haddad-Khoury"));
+  }
+
+  // A chart of another clinic fetched by break-glass: stored, read-only,
+  // left out of the charts in scope and of an epoch's re-push, audited with
+  // its reason, and destroyed (key and rows) when its time is up.
+  void breakGlassCopiesAreReadOnlyAndExpire() {
+    ManualClock manual;
+    manual.now = static_cast<std::uint64_t>(QDateTime::currentMSecsSinceEpoch());
+    ManualClock* clock = &manual;
+    ReplicaOptions options;
+    options.clock = clock;
+    const std::string path = newPath();
+    auto r = make(path, 3001, options);
+    auto other = make(newPath(), 3002);
+    QVERIFY(r && other);
+    const std::string mine = Replica::newPatientId();
+    QVERIFY(r->edit(mine, [](auto& f, const auto& d) { return writeName(f, d, "Okafor"); }).isOk());
+    const std::string hashBefore = r->stateHash().value();
+    const std::string theirs = Replica::newPatientId();
+    QVERIFY(other->edit(theirs, [](auto& f, const auto& d) { return writeName(f, d, "Lindqvist"); }).isOk());
+    QVERIFY(other
+                ->edit(theirs,
+                       [](auto& f, const auto& d) {
+                         return f.writeField(d, FieldRef{Collection::kDemographics, {}, crdt::field::kBirthDate},
+                                             Value{"1950-02-03"});
+                       })
+                .isOk());
+    BreakGlassCopy copy;
+    copy.patient = theirs;
+    copy.clinic = "north";
+    copy.reason = "found unconscious at the bus stop";
+    copy.expiresAtMs = static_cast<std::int64_t>(clock->now) + 3'600'000;
+    const auto list1 = other->outbox(100);
+    QVERIFY(list1.isOk());
+    for (const auto& op : list1.value()) copy.ops.push_back(crdt::encodeOp(op));
+    QCOMPARE(copy.ops.size(), std::size_t{2});
+    QVERIFY2(r->storeBreakGlass(copy).isOk(), "a break-glass copy is stored");
+    QVERIFY(r->isBreakGlass(theirs) && !r->isBreakGlass(mine));
+    QCOMPARE(r->summary(theirs).value().familyName, std::string("Lindqvist"));
+    QVERIFY(r->chart(theirs, "break-glass").isOk());
+    const auto copies = r->breakGlassCopies();
+    QCOMPARE(copies.size(), std::size_t{1});
+    QCOMPARE(copies[0].reason, copy.reason);
+    QCOMPARE(copies[0].clinic, std::string("north"));
+    QCOMPARE(copies[0].user, std::string("nurse"));
+    QCOMPARE(copies[0].expiresAtMs, copy.expiresAtMs);
+    // Read-only: no edit, single or batch; nothing enters the outbox.
+    const std::uint64_t pending = r->pendingOpCount();
+    auto refused = r->edit(theirs, [](auto& f, const auto& d) { return writeName(f, d, "Changed"); });
+    QVERIFY(refused.status().code() == crdt::Status::Code::kRejected);
+    QVERIFY(r->editBatch(theirs, {[](auto& f, const auto& d) { return writeName(f, d, "Changed"); }}).status().code() ==
+            crdt::Status::Code::kRejected);
+    QCOMPARE(r->pendingOpCount(), pending);
+    // Not one of the charts in scope, and not pushed again after a restore.
+    QCOMPARE(r->stateHash().value(), hashBefore);
+    QVERIFY(r->startNewEpoch("epoch-2").isOk());
+    const auto list2 = r->outbox(100);
+    QVERIFY(list2.isOk());
+    for (const auto& op : list2.value()) QVERIFY(op.patient != theirs);
+    // The audit event carries the reason.
+    bool audited = false;
+    const auto list3 = r->pendingAudit(1000);
+    QVERIFY(list3.isOk());
+    for (const auto& e : list3.value()) {
+      audited |=
+          e.action == "chart.break_glass" && e.patient == theirs && e.detail.find("bus stop") != std::string::npos;
+    }
+    QVERIFY(audited);
+    // A patient in scope is not replaced by a copy.
+    BreakGlassCopy clash = copy;
+    clash.patient = mine;
+    clash.ops = {crdt::encodeOp(r->outbox(100).value().front())};
+    QVERIFY(r->storeBreakGlass(clash).code() == crdt::Status::Code::kAlreadyExists);
+    // Ops of another patient in the answer are refused whole.
+    BreakGlassCopy mixed = copy;
+    mixed.patient = Replica::newPatientId();
+    QVERIFY(r->storeBreakGlass(mixed).code() == crdt::Status::Code::kCorruption);
+    QVERIFY(!r->isBreakGlass(mixed.patient));
+    // Before its time nothing goes; after it, key and rows are gone.
+    QCOMPARE(r->purgeExpiredBreakGlass().value(), std::size_t{0});
+    clock->now += 3'600'001;
+    QCOMPARE(r->purgeExpiredBreakGlass().value(), std::size_t{1});
+    QVERIFY(!r->isBreakGlass(theirs));
+    QVERIFY(r->document(theirs).status().code() == crdt::Status::Code::kNotFound);
+    QVERIFY(rawScalar(path, "SELECT COUNT(*) FROM ops WHERE patient = '" + theirs + "'") == "0");
+    QVERIFY(rawScalar(path, "SELECT COUNT(*) FROM break_glass") == "0");
+    QVERIFY(r->breakGlassCopies().empty());
+    bool expiredAudited = false;
+    const auto list4 = r->pendingAudit(1000);
+    QVERIFY(list4.isOk());
+    for (const auto& e : list4.value()) {
+      expiredAudited |= e.action == "replica.break_glass_expired" && e.patient == theirs;
+    }
+    QVERIFY(expiredAudited);
+    // An answer that has already expired is not stored.
+    copy.expiresAtMs = static_cast<std::int64_t>(clock->now) - 1;
+    QVERIFY(r->storeBreakGlass(copy).code() == crdt::Status::Code::kInvalidArgument);
+  }
+
   void readsAreAuditedAlsoOffline() {
     auto r = make(newPath());
     QVERIFY(r);

@@ -118,6 +118,19 @@ class SyncEngine {
   SyncReport syncOnce();
   SyncStatus status() const;
 
+  // Break-glass: fetches a patient outside the device's clinic by identifier
+  // and birth date, with the reason the user typed (the server audits it),
+  // and stores a read-only copy that the replica destroys at its expiry.
+  // kNotFound: no such patient; kRejected: refused (reason, ambiguous,
+  // throttled, not signed in); kIoError: the server cannot be reached
+  // (break-glass needs a connection). Not while a sync runs (waits for it).
+  struct BreakGlassOutcome {
+    std::string patient;
+    bool inScope = false;  // the replica holds it already: nothing was stored
+    std::int64_t expiresAtMs = 0;
+  };
+  Result<BreakGlassOutcome> breakGlass(const BreakGlassRequest& request);
+
  private:
   struct Run;
   template <typename T, typename Call>

@@ -80,6 +80,30 @@ struct PatientSummary {
   std::uint64_t pendingOps = 0;   // local edits not yet acknowledged
   std::uint64_t openConflicts = 0;
   std::uint64_t heldOps = 0;      // ops waiting for ones not yet received
+  // Users who charted something shown in this chart (a user's caseload on
+  // this tablet: the charts they have charted in), sorted.
+  std::vector<std::string> chartedBy;
+};
+
+// A chart of another clinic fetched by break-glass (SyncEngine::breakGlass).
+struct BreakGlassCopy {
+  std::string patient;
+  std::string clinic;     // the patient's clinic
+  std::string reason;     // as the user typed it
+  std::int64_t expiresAtMs = 0;
+  std::vector<std::string> ops;  // single-op encodings, the patient's whole history
+};
+
+// What the replica keeps about a break-glass copy (sealed under the
+// patient's key; the expiry in the clear so expired copies can be found
+// while locked).
+struct BreakGlassInfo {
+  std::string patient;
+  std::string clinic;
+  std::string reason;
+  std::string user;          // who opened it
+  std::int64_t openedAtMs = 0;
+  std::int64_t expiresAtMs = 0;
 };
 
 // Counters of one applyPulled() call.
@@ -213,6 +237,18 @@ class Replica {
   // the cursor of their catch-up.
   std::vector<std::pair<std::string, std::uint64_t>> pendingEntries() const;
   Status finishPendingEntry(std::string_view patient);
+  // Stores a break-glass copy: its ops as settled (never pushed), the chart
+  // read-only (edit() refuses it) and left out of stateHash() (the charts in
+  // scope), and a "chart.break_glass" audit event with the reason. A patient
+  // the replica already holds in scope is refused (kAlreadyExists).
+  Status storeBreakGlass(const BreakGlassCopy& copy);
+  // Break-glass copies held now, by patient id (empty when locked).
+  std::vector<BreakGlassInfo> breakGlassCopies() const;
+  bool isBreakGlass(std::string_view patient) const;
+  // Destroys the copies whose time is up (as purgePatient(), audited as
+  // "replica.break_glass_expired"): how many.
+  Result<std::size_t> purgeExpiredBreakGlass();
+
   // Deletes a patient's rows and destroys its key (scope purge).
   Status purgePatient(std::string_view patient);
   // Remote wipe: deletes every row and key and leaves the file empty and
@@ -240,6 +276,8 @@ class Replica {
  private:
   struct Impl;
   Replica(std::string path, std::unique_ptr<Impl> impl);
+  // purgePatient(), audited as `action`.
+  Status purgePatientBecause(std::string_view patient, std::string_view action);
 
   std::string m_path;
   std::unique_ptr<Impl> m_impl;

@@ -154,6 +154,23 @@ struct DeviceAuditEvent {
   std::string detail;         // a JSON object as text ("{}" when nothing more)
 };
 
+// POST /v1/sync/break-glass: a patient outside the device's clinic, found by
+// an identifier and birth date, with the reason the nurse typed.
+struct BreakGlassRequest {
+  std::string identifier;
+  std::string birthDate;  // YYYY-MM-DD
+  std::string reason;
+};
+
+struct BreakGlassReply {
+  std::string patient;
+  std::string clinic;             // the patient's clinic
+  bool inScope = false;           // the device's own clinic holds it: no ops sent
+  std::vector<std::string> ops;   // the patient's whole history (single-op encodings)
+  std::uint64_t head = 0;
+  std::int64_t expiresAtMs = 0;   // the copy is read-only and destroyed then
+};
+
 struct AuditReply {
   std::uint64_t acked = 0;  // every event with seq <= acked is in the server's chain
 };
@@ -193,6 +210,10 @@ class Transport {
                                       const std::vector<DeviceAuditEvent>& events) = 0;
   virtual Reply<Empty> report(const DeviceCredential& device, std::string_view token,
                               const DeviceReport& report) = 0;
+  // 404 (no such patient), 409 (ambiguous) and 400 are kRefused with the
+  // server's message; 429 kThrottled.
+  virtual Reply<BreakGlassReply> breakGlass(const DeviceCredential& device, std::string_view token,
+                                            const BreakGlassRequest& request) = 0;
 
   virtual TransportStats stats() const = 0;
 };
