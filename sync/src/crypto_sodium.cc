@@ -9,8 +9,11 @@
 // A violated REQUIRES (an empty key given to seal, a zero bound...) is a
 // programming error, not an input error: it aborts with a message instead of
 // producing bytes that look valid.
+#include <pthread.h>
 #include <sodium.h>
-#include <unistd.h>
+
+#include <atomic>
+#include <cstdint>
 
 #include <cstdio>
 #include <cstdlib>
@@ -150,18 +153,28 @@ namespace {
 // call per 170 nonces instead of one per seal (measured: that call was 40% of
 // sealing a small row). The buffer is refilled after a fork, so a child never
 // hands out the parent's nonces. Nonces are public; nothing here is secret.
+//
+// The generation is bumped in the child of every fork (pthread_atfork).
+// Asking getpid() on every seal did the same with a system call per row,
+// which cost about as much as the encryption itself.
+std::atomic<std::uint64_t> g_forkGeneration{1};
+void onForkChild() { g_forkGeneration.fetch_add(1, std::memory_order_relaxed); }
+
 void randomNonce(unsigned char* out, std::size_t n) {
   struct Pool {
     unsigned char bytes[4096];
     std::size_t pos = sizeof bytes;
-    pid_t pid = 0;
+    std::uint64_t generation = 0;  // g_forkGeneration when filled
   };
+  // Registered once; without it (pthread_atfork failing for lack of memory)
+  // the pool is refilled for every nonce, never reused across a fork.
+  static const bool forkTracked = ::pthread_atfork(nullptr, nullptr, &onForkChild) == 0;
   thread_local Pool pool;
-  const pid_t pid = ::getpid();
-  if (pool.pid != pid || pool.pos + n > sizeof pool.bytes) {
+  const std::uint64_t generation = forkTracked ? g_forkGeneration.load(std::memory_order_relaxed) : 0;
+  if (generation == 0 || pool.generation != generation || pool.pos + n > sizeof pool.bytes) {
     randombytes_buf(pool.bytes, sizeof pool.bytes);
     pool.pos = 0;
-    pool.pid = pid;
+    pool.generation = generation;
   }
   std::memcpy(out, pool.bytes + pool.pos, n);
   sodium_memzero(pool.bytes + pool.pos, n);  // each nonce is handed out once

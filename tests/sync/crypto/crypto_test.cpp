@@ -5,6 +5,8 @@
 #include "charta/sync/crypto.h"
 
 #include <QtTest>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <cstdint>
 #include <cstring>
 #include <set>
@@ -135,6 +137,37 @@ class CryptoTest : public QObject {
     }
     QCOMPARE(nonces.size(), std::size_t{kSeals});
     QCOMPARE(blobs.size(), std::size_t{kSeals});
+  }
+
+  // A child of fork() starts with a copy of the parent's nonce buffer: it
+  // must not hand out the nonces the parent hands out next.
+  void forkedChildNoncesDifferFromTheParents() {
+    const SecretKey key = SecretKey::random();
+    (void)csync::seal(key, "fill the buffer", "row");
+    int fds[2];
+    QCOMPARE(::pipe(fds), 0);
+    const pid_t child = ::fork();
+    QVERIFY(child >= 0);
+    if (child == 0) {
+      const std::string sealed = csync::seal(key, "in the child", "row");
+      const ssize_t written = ::write(fds[1], sealed.data(), 24);
+      ::_exit(written == 24 ? 0 : 1);
+    }
+    ::close(fds[1]);
+    const std::string mine = csync::seal(key, "in the parent", "row").substr(0, 24);
+    char theirs[24];
+    ssize_t got = 0;
+    while (got < 24) {
+      const ssize_t n = ::read(fds[0], theirs + got, static_cast<std::size_t>(24 - got));
+      if (n <= 0) break;
+      got += n;
+    }
+    ::close(fds[0]);
+    int status = 0;
+    QCOMPARE(::waitpid(child, &status, 0), child);
+    QVERIFY(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    QCOMPARE(got, ssize_t{24});
+    QVERIFY(mine != std::string(theirs, 24));
   }
 
   void everyBitFlipIsRejected() {
