@@ -13,6 +13,7 @@ ColumnLayout {
     spacing: Theme.spacing
 
     RowLayout {
+        visible: !root.chart.readOnly  // a break-glass copy is read-only
         Layout.fillWidth: true
         spacing: Theme.spacing
         TextField {
@@ -53,7 +54,7 @@ ColumnLayout {
         }
     }
     RowLayout {
-        visible: root.kind === "allergies" && root.chart.allergyState !== "allergies"
+        visible: root.kind === "allergies" && root.chart.allergyState !== "allergies" && !root.chart.readOnly
         spacing: Theme.spacing
         Button {
             objectName: "noKnownAllergiesButton"
@@ -109,7 +110,7 @@ ColumnLayout {
                     }
                 }
                 Button {
-                    visible: root.chart.statusChoices(entry.entryId).length > 0
+                    visible: !root.chart.readOnly && root.chart.statusChoices(entry.entryId).length > 0
                     text: qsTr("Change…")
                     implicitHeight: Theme.touch
                     Accessible.name: qsTr("Change the status of %1").arg(entry.display)

@@ -46,6 +46,7 @@ RowLayout {
         Layout.preferredWidth: 1
         Label { text: qsTr("Given"); font.pixelSize: Theme.fontLarge; color: Theme.text }
         RowLayout {
+            visible: !root.chart.readOnly  // a break-glass copy is read-only
             Layout.fillWidth: true
             TextField { id: vaccine; Layout.fillWidth: true; implicitHeight: Theme.touch
                         placeholderText: qsTr("Vaccine"); Accessible.name: qsTr("Vaccine") }
@@ -53,6 +54,7 @@ RowLayout {
                         placeholderText: qsTr("CVX"); Accessible.name: qsTr("CVX code") }
         }
         RowLayout {
+            visible: !root.chart.readOnly
             Layout.fillWidth: true
             TextField { id: date; Layout.fillWidth: true; implicitHeight: Theme.touch
                         placeholderText: qsTr("Date given (today if empty)"); Accessible.name: qsTr("Date given") }
@@ -69,6 +71,7 @@ RowLayout {
             }
         }
         RowLayout {
+            visible: !root.chart.readOnly
             Layout.fillWidth: true
             ComboBox {
                 id: screening

@@ -18,6 +18,7 @@ ColumnLayout {
     }
 
     GridLayout {
+        visible: !root.chart.readOnly  // a break-glass copy is read-only
         Layout.fillWidth: true
         columns: root.width > 900 ? 5 : 2
         columnSpacing: Theme.spacing
@@ -129,14 +130,14 @@ ColumnLayout {
                     }
                 }
                 Button {
-                    visible: med.statusCode === 1 || med.statusCode === 4
+                    visible: !root.chart.readOnly && (med.statusCode === 1 || med.statusCode === 4)
                     text: qsTr("Change dose")
                     implicitHeight: Theme.touch
                     Accessible.name: qsTr("Change the dose of %1").arg(med.display)
                     onClicked: { doseDialog.entryId = med.entryId; doseDialog.open() }
                 }
                 Button {
-                    visible: root.chart.statusChoices(med.entryId).length > 0
+                    visible: !root.chart.readOnly && root.chart.statusChoices(med.entryId).length > 0
                     text: qsTr("Hold, stop…")
                     implicitHeight: Theme.touch
                     Accessible.name: qsTr("Change the status of %1").arg(med.display)

@@ -14,6 +14,7 @@ ColumnLayout {
     TextArea {
         id: editor
         objectName: "noteEditor"
+        visible: !root.chart.readOnly  // a break-glass copy is read-only
         Layout.fillWidth: true
         Layout.preferredHeight: 160
         wrapMode: TextEdit.Wrap
@@ -22,6 +23,7 @@ ColumnLayout {
         background: Rectangle { color: Theme.surface; border.color: Theme.border; radius: Theme.radius }
     }
     RowLayout {
+        visible: !root.chart.readOnly
         spacing: Theme.spacing
         Button {
             objectName: "saveDraftButton"
@@ -102,7 +104,7 @@ ColumnLayout {
                 RowLayout {
                     Button {
                         objectName: "editNoteButton"
-                        visible: note.editable
+                        visible: note.editable && !root.chart.readOnly
                         text: qsTr("Edit")
                         implicitHeight: Theme.touch
                         Accessible.name: qsTr("Edit the draft")
@@ -110,7 +112,7 @@ ColumnLayout {
                     }
                     Button {
                         objectName: "addendumButton"
-                        visible: note.signed
+                        visible: note.signed && !root.chart.readOnly
                         text: qsTr("Addendum")
                         implicitHeight: Theme.touch
                         Accessible.name: qsTr("Add an addendum")

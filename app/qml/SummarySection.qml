@@ -62,6 +62,7 @@ ScrollView {
             }
         }
         RowLayout {
+            visible: !root.chart.readOnly  // a break-glass copy takes no visits
             spacing: Theme.spacing
             Button {
                 objectName: "startVisitButton"

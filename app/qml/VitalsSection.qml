@@ -13,6 +13,7 @@ ColumnLayout {
     property string markId: ""
 
     RowLayout {
+        visible: !root.chart.readOnly  // a break-glass copy is read-only
         Layout.fillWidth: true
         spacing: Theme.spacing
         ComboBox {
@@ -86,7 +87,7 @@ ColumnLayout {
                 elide: Text.ElideRight
             }
             Button {
-                visible: !enteredInError
+                visible: !enteredInError && !root.chart.readOnly
                 text: qsTr("In error")
                 implicitHeight: Theme.touch
                 Accessible.name: qsTr("Mark %1 %2 as entered in error").arg(name).arg(value)

@@ -54,7 +54,23 @@ bool seed(const QString& dir) {
   page.ops.push_back(crdt::encodeOp(other.writeField(
       seen.value(), FieldRef{Collection::kDemographics, {}, field::kPhone}, Value{std::string("+41 79 222 22 22")})));
   page.next = r.cursor();
-  return ok && r.applyPulled(page).isOk();
+  ok = ok && r.applyPulled(page).isOk();
+  // A chart of another clinic, opened by break-glass: read-only here.
+  crdt::OpFactory north(crdt::ReplicaId{0xC0C}, clock, 1);
+  north.setUser("north-nurse");
+  crdt::ChartDocument visitor("patient-visitor");
+  sync::BreakGlassCopy copy;
+  copy.patient = visitor.patientId();
+  copy.clinic = "north";
+  copy.reason = "collapsed at the school gate";
+  copy.expiresAtMs = static_cast<std::int64_t>(clock.nowMs()) + 3'600'000;
+  for (const auto& [f, v] : {std::pair{field::kFamilyName, "Visser"}, std::pair{field::kGivenNames, "Vera"},
+                             std::pair{field::kBirthDate, "1988-02-11"}}) {
+    crdt::Op op = north.writeField(visitor, FieldRef{Collection::kDemographics, {}, f}, Value{std::string(v)});
+    ok = ok && visitor.apply(op).isOk();
+    copy.ops.push_back(crdt::encodeOp(op));
+  }
+  return ok && r.storeBreakGlass(copy).isOk();
 }
 
 }  // namespace

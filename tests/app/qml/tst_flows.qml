@@ -6,7 +6,8 @@ import Charta
 // The main flows as a nurse does them, on the real window: unlock (a wrong
 // passphrase first), search, a vital sign with a range error, a medication
 // that triggers the allergy alert, a note signed and then read-only, a
-// conflict resolved, and a break-glass that cannot reach the server.
+// conflict resolved, a break-glass that cannot reach the server, and a
+// break-glass copy shown read-only.
 TestCase {
     id: test
     name: "Flows"
@@ -81,7 +82,7 @@ TestCase {
         mouseClick(find("unlockButton"))
         tryVerify(() => ChartStore.unlocked, 20000)
         tryVerify(() => findChild(win.contentItem, "patientList") !== null)
-        tryCompare(find("patientList"), "count", 2)
+        tryCompare(find("patientList"), "count", 3)  // two charts and a break-glass copy
     }
 
     function test_2_search() {
@@ -94,7 +95,7 @@ TestCase {
         typeInto(find("searchField"), "nobody")
         tryCompare(list, "count", 0)
         typeInto(find("searchField"), "")
-        tryCompare(list, "count", 2)
+        tryCompare(list, "count", 3)
     }
 
     function test_3_vitalWithRangeError() {
@@ -214,5 +215,24 @@ TestCase {
         dialog.close()
         tryVerify(() => !dialog.visible)
         compare(find("stack").depth, 1)
+    }
+
+    // A break-glass copy: marked in the list and the header, no entry forms.
+    function test_8_breakGlassCopyIsReadOnly() {
+        openChart("Visser")
+        verify(chart().readOnly)
+        const banner = find("breakGlassBanner")
+        verify(banner.visible)
+        verify(banner.text.indexOf("collapsed at the school gate") >= 0, banner.text)
+        tab("Notes")
+        verify(!find("noteEditor").visible)
+        verify(!find("saveDraftButton").visible)
+        tab("Vital signs")
+        verify(!find("addVitalButton").visible)
+        openChart("Lindqvist")
+        verify(!chart().readOnly)
+        verify(!find("breakGlassBanner").visible)
+        tab("Notes")
+        verify(find("noteEditor").visible)
     }
 }
