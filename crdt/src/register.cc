@@ -47,6 +47,24 @@ void Register::apply(RegisterWrite write, std::span<const OpId> preds) {
   m_heads.insert(pos, std::move(write));
 }
 
+Result<Register> Register::restore(RegisterKind kind, std::vector<RegisterWrite> heads,
+                                   std::unordered_map<OpId, std::int64_t> history) {
+  if (kind != RegisterKind::kMultiValue && kind != RegisterKind::kForwardStatus &&
+      kind != RegisterKind::kLastWriterWins) {
+    return Status::corruption("unknown register kind");
+  }
+  for (std::size_t i = 1; i < heads.size(); ++i) {
+    if (!writeLess(heads[i - 1], heads[i])) return Status::corruption("register heads out of order");
+  }
+  if (kind != RegisterKind::kForwardStatus && !history.empty()) {
+    return Status::corruption("only a forward-only register has a status history");
+  }
+  Register r(kind);
+  r.m_heads = std::move(heads);
+  r.m_history = std::move(history);
+  return r;
+}
+
 bool Register::conflicted() const {
   if (m_kind == RegisterKind::kLastWriterWins) return false;
   for (std::size_t i = 1; i < m_heads.size(); ++i) {

@@ -12,6 +12,7 @@
 #include <unordered_map>
 
 #include "bytes.h"
+#include "chart_checkpoint.h"
 #include "charta/crdt/op_codec.h"
 #include "charta/sync/crypto.h"
 #include "replica_store.h"
@@ -33,6 +34,12 @@ constexpr int kFormatVersion = 1;
 constexpr std::size_t kMaxCachedPatientKeys = 1024;
 // Charts kept decrypted and replayed in memory between calls.
 constexpr std::size_t kMaxCachedCharts = 4096;
+// A chart's checkpoint is rewritten once the ops its stored checkpoint lacks
+// reach this many, or an eighth of the chart's history if that is more: so
+// a chart opens with at most a few dozen ops (or an eighth) to replay, and
+// writing checkpoints costs a bounded share of writing ops.
+constexpr std::size_t kCheckpointMinOps = 32;
+constexpr std::size_t kCheckpointShare = 8;
 
 // Op rows: where an op stands with the server.
 constexpr std::int64_t kStateOutbox = 0;   // a local edit not yet acknowledged
@@ -57,6 +64,9 @@ CREATE INDEX IF NOT EXISTS ops_patient ON ops(patient, state);
 CREATE INDEX IF NOT EXISTS ops_outbox ON ops(state, replica, seq) WHERE state IN (0, 3);
 CREATE TABLE IF NOT EXISTS pending_entries (patient TEXT PRIMARY KEY, cursor INTEGER NOT NULL DEFAULT 0);
 CREATE TABLE IF NOT EXISTS audit (seq INTEGER PRIMARY KEY, sealed INTEGER NOT NULL, payload BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS checkpoints (
+  patient TEXT PRIMARY KEY REFERENCES patients(id) ON DELETE CASCADE, version INTEGER NOT NULL,
+  known INTEGER NOT NULL, sealed BLOB NOT NULL);
 CREATE TABLE IF NOT EXISTS break_glass (
   patient TEXT PRIMARY KEY REFERENCES patients(id) ON DELETE CASCADE, expires_at INTEGER NOT NULL,
   sealed BLOB NOT NULL);
@@ -73,6 +83,9 @@ std::string adBreakGlass(std::string_view patient) { return "break_glass\x1f" + 
 std::string adPatientKey(std::string_view patient) { return "patients.key\x1f" + std::string(patient); }
 std::string adSummary(std::string_view patient, std::int64_t version) {
   return "patients.summary\x1f" + std::string(patient) + "\x1f" + std::to_string(version);
+}
+std::string adCheckpoint(std::string_view patient, std::int64_t version) {
+  return "checkpoints\x1f" + std::string(patient) + "\x1f" + std::to_string(version);
 }
 std::string adSecret(std::string_view name) { return "secrets\x1f" + std::string(name); }
 std::string adAudit(std::int64_t seq) { return "audit\x1f" + std::to_string(seq); }
@@ -132,6 +145,9 @@ struct Replica::Impl {
   std::unordered_map<std::string, SecretKey> patientKeys;
   std::unique_ptr<crdt::OpFactory> factory;
   std::unordered_map<std::string, std::unique_ptr<ChartDocument>> docs;
+  // Per cached chart: how many ops (applied, rejected, held) its stored
+  // checkpoint covers (0: none stored).
+  std::unordered_map<std::string, std::size_t> checkpointed;
 
   std::int64_t nowMs() const { return static_cast<std::int64_t>(clock->nowMs()); }
 
@@ -279,42 +295,174 @@ struct Replica::Impl {
     if (docs.size() > kMaxCachedCharts) docs.clear();
   }
 
+  // A chart from its checkpoint and the ops stored after it, or, when there
+  // is no usable checkpoint, replayed from all its ops.
   Result<ChartDocument*> loadDocument(const std::string& patient, bool mayBeNew) {
     auto it = docs.find(patient);
     if (it != docs.end()) return it->second.get();
     auto key = patientKey(patient, false);
     if (!key.isOk()) {
       if (key.status().code() == Status::Code::kNotFound && mayBeNew) {
+        checkpointed[patient] = 0;
         auto doc = std::make_unique<ChartDocument>(patient);
         return docs.emplace(patient, std::move(doc)).first->second.get();
       }
       return key.status();
     }
-    auto doc = std::make_unique<ChartDocument>(patient);
-    auto st = db->prepare("SELECT replica, seq, sealed FROM ops WHERE patient = ?1");
+    const SecretKey& k = *key.value();
+    std::size_t covered = 0;
+    std::unique_ptr<ChartDocument> doc;
+    auto fromCheckpoint = loadCheckpoint(patient, k);
+    if (!fromCheckpoint.isOk()) return fromCheckpoint.status();
+    if (fromCheckpoint.value()) {
+      doc = std::move(fromCheckpoint).value();
+      covered = doc->knownCount();
+    } else {
+      doc = std::make_unique<ChartDocument>(patient);
+      auto st = db->prepare("SELECT replica, seq, sealed FROM ops WHERE patient = ?1");
+      if (!st.isOk()) return st.status();
+      st.value()->bind(1, patient);
+      for (;;) {
+        auto row = st.value()->step();
+        if (!row.isOk()) return row.status();
+        if (!row.value()) break;
+        Status s = applyStored(*doc, k, opIdAt(*st.value()), st.value()->text(2));
+        if (!s.isOk()) return s;
+      }
+    }
+    checkpointed[patient] = covered;
+    return docs.emplace(patient, std::move(doc)).first->second.get();
+  }
+
+  static OpId opIdAt(const Statement& st) {
+    return OpId{crdt::ReplicaId{static_cast<std::uint64_t>(st.int64(0))}, static_cast<std::uint64_t>(st.int64(1))};
+  }
+
+  // Opens, decodes and applies one stored op row.
+  Status applyStored(ChartDocument& doc, const SecretKey& key, const OpId& id, std::string_view sealed) {
+    const std::string& patient = doc.patientId();
+    auto opened = openRow(key, sealed, adOp(patient, id));
+    if (!opened.isOk()) {
+      tamperDetected("ops", patient, crdt::toString(id));
+      return Status::corruption("op " + crdt::toString(id) + " of patient " + patient +
+                                " does not open: the stored row was changed or moved");
+    }
+    auto op = crdt::decodeOp(opened.value());
+    if (!op.isOk() || op.value().id != id || op.value().patient != patient) {
+      tamperDetected("ops", patient, crdt::toString(id));
+      return Status::corruption("op " + crdt::toString(id) + " of patient " + patient + " is damaged");
+    }
+    auto applied = doc.apply(op.value());
+    if (!applied.isOk() && applied.status().code() != Status::Code::kRejected) return applied.status();
+    return Status::ok();
+  }
+
+  // --- checkpoints ---
+  // The chart as its stored checkpoint has it, with the ops stored after the
+  // checkpoint applied on top; nullptr when there is no usable checkpoint
+  // (none, another format, or one that does not agree with the op rows). A
+  // checkpoint that does not open was changed on disk: audited, and the
+  // chart is replayed from its (sealed) ops instead, so nothing is lost.
+  Result<std::unique_ptr<ChartDocument>> loadCheckpoint(const std::string& patient, const SecretKey& key) {
+    auto st = db->prepare("SELECT version, known, sealed FROM checkpoints WHERE patient = ?1");
     if (!st.isOk()) return st.status();
     st.value()->bind(1, patient);
-    for (;;) {
-      auto row = st.value()->step();
-      if (!row.isOk()) return row.status();
-      if (!row.value()) break;
-      const OpId id{crdt::ReplicaId{static_cast<std::uint64_t>(st.value()->int64(0))},
-                    static_cast<std::uint64_t>(st.value()->int64(1))};
-      auto opened = openRow(*key.value(), st.value()->text(2), adOp(patient, id));
-      if (!opened.isOk()) {
-        tamperDetected("ops", patient, crdt::toString(id));
-        return Status::corruption("op " + crdt::toString(id) + " of patient " + patient +
-                                  " does not open: the stored row was changed or moved");
-      }
-      auto op = crdt::decodeOp(opened.value());
-      if (!op.isOk() || op.value().id != id || op.value().patient != patient) {
-        tamperDetected("ops", patient, crdt::toString(id));
-        return Status::corruption("op " + crdt::toString(id) + " of patient " + patient + " is damaged");
-      }
-      auto applied = doc->apply(op.value());
-      if (!applied.isOk() && applied.status().code() != Status::Code::kRejected) return applied.status();
+    auto row = st.value()->step();
+    if (!row.isOk()) return row.status();
+    if (!row.value()) return std::unique_ptr<ChartDocument>();
+    const std::int64_t version = st.value()->int64(0);
+    auto opened = openRow(key, st.value()->text(2), adCheckpoint(patient, version));
+    if (!opened.isOk()) {
+      tamperDetected("checkpoints", patient, std::to_string(version));
+      return std::unique_ptr<ChartDocument>();
     }
-    return docs.emplace(patient, std::move(doc)).first->second.get();
+    auto decoded = decodeCheckpoint(opened.value(), patient);
+    if (!decoded.isOk()) return std::unique_ptr<ChartDocument>();  // a cache of another build: rebuilt
+    auto doc = std::make_unique<ChartDocument>(std::move(decoded).value());
+    // Which stored ops the checkpoint lacks: the op ids are in the clear
+    // (an index scan, nothing to open). Ops are only ever removed with their
+    // patient, so a checkpoint that knows ops the table lacks is not this
+    // replica's (or the file was cut): replay instead.
+    std::vector<OpId> later;
+    std::size_t knownRows = 0;
+    auto ids = db->prepare("SELECT replica, seq FROM ops WHERE patient = ?1");
+    if (!ids.isOk()) return ids.status();
+    ids.value()->bind(1, patient);
+    for (;;) {
+      auto r = ids.value()->step();
+      if (!r.isOk()) return r.status();
+      if (!r.value()) break;
+      const OpId id = opIdAt(*ids.value());
+      if (doc->knows(id)) {
+        ++knownRows;
+      } else {
+        later.push_back(id);
+      }
+    }
+    if (knownRows != doc->knownCount()) return std::unique_ptr<ChartDocument>();
+    if (later.empty()) return doc;
+    for (const OpId& id : later) {
+      auto one = db->prepare("SELECT sealed FROM ops WHERE replica = ?1 AND seq = ?2");
+      if (!one.isOk()) return one.status();
+      one.value()->bind(1, static_cast<std::int64_t>(id.replica.value)).bind(2, static_cast<std::int64_t>(id.seq));
+      auto r = one.value()->step();
+      if (!r.isOk()) return r.status();
+      if (!r.value()) return Status::corruption("op " + crdt::toString(id) + " vanished while its chart was opened");
+      if (Status s = applyStored(*doc, key, id, one.value()->text(0)); !s.isOk()) return s;
+    }
+    return doc;
+  }
+
+  bool checkpointDue(const std::string& patient, const ChartDocument& doc) const {
+    auto it = checkpointed.find(patient);
+    const std::size_t covered = it == checkpointed.end() ? 0 : it->second;
+    const std::size_t known = doc.knownCount();
+    if (known <= covered) return false;
+    return known - covered >= std::max(kCheckpointMinOps, known / kCheckpointShare);
+  }
+
+  Status writeCheckpoint(const std::string& patient, const ChartDocument& doc) {
+    auto key = patientKey(patient, false);
+    if (!key.isOk()) return key.status();
+    auto ver = db->prepare("SELECT version FROM checkpoints WHERE patient = ?1");
+    if (!ver.isOk()) return ver.status();
+    ver.value()->bind(1, patient);
+    auto row = ver.value()->step();
+    if (!row.isOk()) return row.status();
+    const std::int64_t version = (row.value() ? ver.value()->int64(0) : 0) + 1;
+    auto up = db->prepare(
+        "INSERT INTO checkpoints (patient, version, known, sealed) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (patient) "
+        "DO UPDATE SET version = excluded.version, known = excluded.known, sealed = excluded.sealed");
+    if (!up.isOk()) return up.status();
+    Status s = up.value()
+                   ->bind(1, patient)
+                   .bind(2, version)
+                   .bind(3, static_cast<std::int64_t>(doc.knownCount()))
+                   .bindBlob(4, sealRow(*key.value(), encodeCheckpoint(doc), adCheckpoint(patient, version)))
+                   .run();
+    if (s.isOk()) checkpointed[patient] = doc.knownCount();
+    return s;
+  }
+
+  // What the rest of the replica derives from a chart, rewritten in the
+  // transaction that changed it: the summary always, the checkpoint when due.
+  Status saveDerived(const std::string& patient, const ChartDocument& doc) {
+    if (Status s = writeSummary(patient, doc); !s.isOk()) return s;
+    if (!checkpointDue(patient, doc)) return Status::ok();
+    return writeCheckpoint(patient, doc);
+  }
+
+  // After a chart was opened for reading: a chart that replayed many ops
+  // (a replica written before checkpoints, or by a build of another
+  // format) gets its checkpoint now, in a transaction of its own. A cache:
+  // failing to write it changes nothing else.
+  void checkpointAfterRead(const std::string& patient) {
+    auto it = docs.find(patient);
+    if (it == docs.end() || !checkpointDue(patient, *it->second)) return;
+    if (!beginTx(false).isOk()) return;
+    if (writeCheckpoint(patient, *it->second).isOk() && db->commit().isOk()) return;
+    db->rollback();
+    checkpointed.erase(patient);
   }
 
   // A failed open is audited (best effort: in its own transaction when none
@@ -843,6 +991,7 @@ Result<const ChartDocument*> Replica::chart(std::string_view patientView, std::s
   const std::string patient(patientView);
   auto doc = d.loadDocument(patient, false);
   if (!doc.isOk()) return doc.status();
+  d.checkpointAfterRead(patient);
   Status s = d.audit("chart.read", patient, "{\"purpose\":" + jsonQuote(purpose) + "}");
   if (!s.isOk()) return s;  // no read without its audit event
   d.lastActivityMs = d.nowMs();
@@ -854,8 +1003,10 @@ Result<const ChartDocument*> Replica::document(std::string_view patientView) {
   Impl& d = *m_impl;
   d.trimCharts();
   if (Status s = d.requireUnlocked(); !s.isOk()) return s;
-  auto doc = d.loadDocument(std::string(patientView), false);
+  const std::string patient(patientView);
+  auto doc = d.loadDocument(patient, false);
   if (!doc.isOk()) return doc.status();
+  d.checkpointAfterRead(patient);
   return static_cast<const ChartDocument*>(doc.value());
 }
 
@@ -867,6 +1018,7 @@ Result<ChartDocument> Replica::chartCopy(std::string_view patientView, std::stri
   const std::string patient(patientView);
   auto doc = d.loadDocument(patient, false);
   if (!doc.isOk()) return doc.status();
+  d.checkpointAfterRead(patient);
   if (!purpose.empty()) {
     Status s = d.audit("chart.read", patient, "{\"purpose\":" + jsonQuote(purpose) + "}");
     if (!s.isOk()) return s;  // no read without its audit event
@@ -906,7 +1058,7 @@ Result<Op> Replica::edit(std::string_view patientView, const MakeOp& make) {
   if (!s.isOk()) return discard(s);
   auto applied = doc->apply(op);
   if (!applied.isOk()) return discard(applied.status());
-  s = d.writeSummary(patient, *doc);
+  s = d.saveDerived(patient, *doc);
   if (s.isOk()) s = d.setMeta("hlc_wall", std::to_string(op.hlc.wallMs));
   if (s.isOk()) s = d.setMeta("hlc_logical", std::to_string(op.hlc.logical));
   if (!s.isOk()) return discard(s);
@@ -960,7 +1112,7 @@ Result<std::vector<Op>> Replica::editBatch(std::string_view patientView, const s
   }
   const Op& last = ops.back();
   Status s = d.setMeta("issued_seq", std::to_string(last.id.seq));
-  if (s.isOk()) s = d.writeSummary(patient, *doc);
+  if (s.isOk()) s = d.saveDerived(patient, *doc);
   if (s.isOk()) s = d.setMeta("hlc_wall", std::to_string(last.hlc.wallMs));
   if (s.isOk()) s = d.setMeta("hlc_logical", std::to_string(last.hlc.logical));
   if (!s.isOk()) return discard(s);
@@ -1000,6 +1152,7 @@ Result<std::string> Replica::stateHash() {
   for (const std::string& id : ids) {
     auto doc = d.loadDocument(id, false);
     if (!doc.isOk()) return doc.status();
+    d.checkpointAfterRead(id);
     all.str(id).str(doc.value()->canonicalState());
   }
   return toHex(genericHash(all.bytes(), 32));
@@ -1160,7 +1313,7 @@ Result<ApplyStats> Replica::applyPulled(const PullPage& page, std::string_view p
     }
   }
   for (const std::string& p : touched) {
-    Status s = d.writeSummary(p, *d.docs.at(p));
+    Status s = d.saveDerived(p, *d.docs.at(p));
     if (!s.isOk()) return fail(s);
   }
   std::vector<std::string> purged;
@@ -1287,7 +1440,7 @@ Status Replica::storeBreakGlass(const BreakGlassCopy& copy) {
   d.docs.erase(patient);  // built anew from the rows just stored
   auto doc = d.loadDocument(patient, true);
   if (!doc.isOk()) return fail(doc.status());
-  Status s = d.writeSummary(patient, *doc.value());
+  Status s = d.saveDerived(patient, *doc.value());
   auto key = d.patientKey(patient, false);
   if (s.isOk() && !key.isOk()) s = key.status();
   if (s.isOk()) {
@@ -1414,7 +1567,7 @@ Status Replica::eraseEverything() {
   if (Status s = d.beginTx(); !s.isOk()) return s;
   Status s = d.db->exec(
       "DELETE FROM ops; DELETE FROM patients; DELETE FROM secrets; DELETE FROM users; DELETE FROM audit; "
-      "DELETE FROM pending_entries;");
+      "DELETE FROM pending_entries; DELETE FROM checkpoints;");
   if (s.isOk()) s = d.setMeta("wiped", "1");
   if (!s.isOk()) {
     d.db->rollback();

@@ -4,3 +4,9 @@ find_package(PkgConfig REQUIRED)
 pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)
 charta_add_test(NAME sync_replica_test SOURCES replica/replica_test.cpp LABELS sync security
                 LIBS charta_sync charta_sim_edits charta_platform PkgConfig::SQLITE3 TIMEOUT 300)
+
+# Chart checkpoints: the codec (a private header of the library) and the
+# replica opening charts from them.
+charta_add_test(NAME sync_checkpoint_test SOURCES replica/checkpoint_test.cpp LABELS sync security
+                LIBS charta_sync charta_sim_edits charta_platform PkgConfig::SQLITE3 TIMEOUT 300)
+target_include_directories(sync_checkpoint_test PRIVATE ${PROJECT_SOURCE_DIR}/sync/src)

@@ -36,6 +36,22 @@ enum class ApplyOutcome : std::uint8_t {
   kHeld,       // waiting for dependencies
 };
 
+// Everything a ChartDocument holds, as plain data: what a checkpoint stores
+// so that opening a chart does not replay its whole history. Derived indexes
+// (entry collections, the ops each held op waits for, the version vector)
+// are rebuilt by ChartDocument::fromSnapshot.
+struct ChartSnapshot {
+  std::string patientId;
+  std::map<FieldId, Register> demographics;
+  std::vector<Entry> entries;              // of every collection
+  std::vector<Observation> observations;
+  std::vector<Note> notes;
+  std::vector<OpId> applied;               // sorted
+  std::map<OpId, std::string> rejected;    // with the reason
+  std::vector<Op> held;                    // waiting for dependencies, sorted by id
+  Hlc latestHlc;
+};
+
 class ChartDocument {
  public:
   explicit ChartDocument(std::string patientId);
@@ -79,6 +95,16 @@ class ChartDocument {
   std::vector<Conflict> conflicts() const;
   // conflicts().size(), without building the list (for counters and badges).
   std::size_t conflictCount() const;
+
+  // The whole state as plain data (a checkpoint), and back. fromSnapshot
+  // returns kCorruption when the snapshot contradicts itself (an entry of a
+  // non-entry collection, an id twice, a held op of another patient, ...).
+  // ChartDocument::fromSnapshot(d.snapshot()) equals d: same canonicalState,
+  // same outcome for every further op.
+  ChartSnapshot snapshot() const;
+  static Result<ChartDocument> fromSnapshot(ChartSnapshot snapshot);
+  // Ops known to this document: applied, rejected or held.
+  std::size_t knownCount() const { return m_applied.size() + m_rejected.size() + m_held.size(); }
 
   // Deterministic bytes of the whole state (applied and rejected op ids,
   // every register head, entry, observation, note; held ops excluded).

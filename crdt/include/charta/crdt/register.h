@@ -65,6 +65,15 @@ class Register {
   const RegisterWrite& current() const;
   RegisterKind kind() const { return m_kind; }
 
+  // Every status a forward-only register was written with, by op id (empty
+  // for other kinds): what check() compares against.
+  const std::unordered_map<OpId, std::int64_t>& statusHistory() const { return m_history; }
+  // A register as statusHistory() and heads() described it (a checkpoint
+  // being loaded). kCorruption when the heads are not sorted by (hlc, id) or
+  // repeat an id, or a register that is not forward-only has a history.
+  static Result<Register> restore(RegisterKind kind, std::vector<RegisterWrite> heads,
+                                  std::unordered_map<OpId, std::int64_t> history);
+
  private:
   RegisterKind m_kind;
   std::vector<RegisterWrite> m_heads;
