@@ -2,8 +2,6 @@
 // the bytes round-trip every chart exactly, a chart opens from its
 // checkpoint without opening the op rows it covers, and a checkpoint that is
 // missing, stale, damaged or moved never changes what the chart shows.
-#include <sqlite3.h>
-
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -12,64 +10,20 @@
 #include "charta/platform/passphrase_vault.h"
 #include "charta/sync/replica.h"
 #include "random_edits.h"
+#include "sync/replica/raw_sqlite.h"
 
 using namespace charta;
 using namespace charta::sync;
+using charta::testing::rawExec;
+using charta::testing::rawFlipBit;
+using charta::testing::rawScalar;
 
 namespace {
 
 constexpr const char* kPassphrase = "correct horse battery";
 
-// SQL on the replica file behind the replica's back (the file closed).
-void rawExec(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  QVERIFY(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
-  char* err = nullptr;
-  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
-  if (rc != SQLITE_OK) qWarning() << err;
-  sqlite3_free(err);
-  sqlite3_close(db);
-  QCOMPARE(rc, SQLITE_OK);
-}
-
-std::string rawText(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  sqlite3_open(path.c_str(), &db);
-  sqlite3_stmt* st = nullptr;
-  std::string out;
-  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
-    const auto* p = sqlite3_column_text(st, 0);
-    if (p) out = reinterpret_cast<const char*>(p);
-  }
-  sqlite3_finalize(st);
-  sqlite3_close(db);
-  return out;
-}
-
-// Flips one bit of a stored blob, as a failing disk or a tamperer would.
-void rawFlipBit(const std::string& path, const std::string& table, const std::string& column,
-                const std::string& where, int byteIndex) {
-  sqlite3* db = nullptr;
-  QVERIFY(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
-  sqlite3_stmt* st = nullptr;
-  const std::string select = "SELECT " + column + " FROM " + table + " WHERE " + where;
-  QVERIFY(sqlite3_prepare_v2(db, select.c_str(), -1, &st, nullptr) == SQLITE_OK);
-  QVERIFY(sqlite3_step(st) == SQLITE_ROW);
-  std::string blob(static_cast<const char*>(sqlite3_column_blob(st, 0)),
-                   static_cast<std::size_t>(sqlite3_column_bytes(st, 0)));
-  sqlite3_finalize(st);
-  QVERIFY(static_cast<std::size_t>(byteIndex) < blob.size());
-  blob[static_cast<std::size_t>(byteIndex)] = static_cast<char>(blob[static_cast<std::size_t>(byteIndex)] ^ 0x01);
-  const std::string update = "UPDATE " + table + " SET " + column + " = ?1 WHERE " + where;
-  QVERIFY(sqlite3_prepare_v2(db, update.c_str(), -1, &st, nullptr) == SQLITE_OK);
-  sqlite3_bind_blob(st, 1, blob.data(), static_cast<int>(blob.size()), SQLITE_TRANSIENT);
-  QVERIFY(sqlite3_step(st) == SQLITE_DONE);
-  sqlite3_finalize(st);
-  sqlite3_close(db);
-}
-
 std::int64_t rawCount(const std::string& path, const std::string& sql) {
-  const std::string v = rawText(path, sql);
+  const std::string v = rawScalar(path, sql);
   return v.empty() ? -1 : std::stoll(v);
 }
 
@@ -199,7 +153,7 @@ class CheckpointTest : public QObject {
     QVERIFY(rawCount(path, "SELECT COUNT(*) FROM checkpoints WHERE patient = " + sqlText(patient)) == 1);
     // The oldest op of the patient is covered by any checkpoint.
     const std::string firstSeq =
-        rawText(path, "SELECT MIN(seq) FROM ops WHERE patient = " + sqlText(patient));
+        rawScalar(path, "SELECT MIN(seq) FROM ops WHERE patient = " + sqlText(patient));
     QVERIFY(!firstSeq.empty());
     rawExec(path, "UPDATE ops SET sealed = zeroblob(length(sealed)) WHERE patient = " + sqlText(patient) +
                       " AND seq = " + firstSeq);
@@ -229,9 +183,9 @@ class CheckpointTest : public QObject {
     }
     // An older checkpoint, kept aside (as someone replaying an old row would).
     const std::string where = " FROM checkpoints WHERE patient = " + sqlText(patient);
-    oldVersion = rawText(path, "SELECT version" + where);
-    oldKnown = rawText(path, "SELECT known" + where);
-    oldSealed = rawText(path, "SELECT hex(sealed)" + where);
+    oldVersion = rawScalar(path, "SELECT version" + where);
+    oldKnown = rawScalar(path, "SELECT known" + where);
+    oldSealed = rawScalar(path, "SELECT hex(sealed)" + where);
     QVERIFY(!oldSealed.empty());
     {
       auto r = reopen(path);
@@ -240,7 +194,7 @@ class CheckpointTest : public QObject {
       for (int i = 0; i < 200; ++i) QVERIFY(e.editOnce().isOk());
       expected = canonical(*r);
     }
-    QVERIFY(rawText(path, "SELECT version" + where) != oldVersion);  // rewritten since
+    QVERIFY(rawScalar(path, "SELECT version" + where) != oldVersion);  // rewritten since
     rawExec(path, "UPDATE checkpoints SET version = " + oldVersion + ", known = " + oldKnown + ", sealed = X'" +
                       oldSealed + "' WHERE patient = " + sqlText(patient));
     {

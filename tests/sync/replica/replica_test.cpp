@@ -1,8 +1,6 @@
 // The encrypted replica on real SQLite files with real libsodium: unlock and
 // lock, several users, persistence, the outbox, merging another replica's
 // ops, scope purge, audit events, and what a tampered file does.
-#include <sqlite3.h>
-
 #include <QTemporaryDir>
 #include <QtTest>
 #include <fstream>
@@ -12,9 +10,12 @@
 #include "charta/platform/passphrase_vault.h"
 #include "charta/sync/replica.h"
 #include "random_edits.h"
+#include "sync/replica/raw_sqlite.h"
 
 using namespace charta;
 using namespace charta::sync;
+using charta::testing::rawExec;
+using charta::testing::rawScalar;
 using crdt::Collection;
 using crdt::FieldRef;
 using crdt::Value;
@@ -32,33 +33,6 @@ std::string fileBytes(const std::string& path) {
   std::ostringstream ss;
   ss << in.rdbuf();
   return ss.str();
-}
-
-// Runs SQL on the replica file behind the replica's back (an attacker with
-// the file).
-void rawExec(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  QVERIFY(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
-  char* err = nullptr;
-  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
-  if (rc != SQLITE_OK) qWarning() << err;
-  sqlite3_free(err);
-  sqlite3_close(db);
-  QCOMPARE(rc, SQLITE_OK);
-}
-
-std::string rawScalar(const std::string& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  sqlite3_open(path.c_str(), &db);
-  sqlite3_stmt* st = nullptr;
-  std::string out;
-  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
-    const void* p = sqlite3_column_blob(st, 0);
-    out.assign(static_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(st, 0)));
-  }
-  sqlite3_finalize(st);
-  sqlite3_close(db);
-  return out;
 }
 
 crdt::Op writeName(crdt::OpFactory& f, const crdt::ChartDocument& doc, const std::string& name) {
