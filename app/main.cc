@@ -1,6 +1,7 @@
 // charta-tablet: the tablet app (see app/src/tablet_app.h).
 #include <QCommandLineParser>
 #include <QDir>
+#include <QFile>
 #include <QGuiApplication>
 #include <QQmlApplicationEngine>
 #include <QStandardPaths>
@@ -10,6 +11,7 @@
 #include <cstdio>
 
 #include "chart_store.h"
+#include "kiosk.h"
 #include "tablet_app.h"
 
 Q_IMPORT_QML_PLUGIN(ChartaPlugin)
@@ -37,7 +39,14 @@ int main(int argc, char** argv) {
   const QCommandLineOption shotsOpt(QStringLiteral("screenshots"),
                                     QStringLiteral("Render each main screen in both orientations to DIR."),
                                     QStringLiteral("DIR"));
-  cli.addOptions({dataOpt, caOpt, serverOpt, lockOpt, selfTestOpt, shotsOpt});
+  const QCommandLineOption kioskOpt(
+      QStringLiteral("kiosk"),
+      QStringLiteral("Kiosk mode for a shared clinic tablet: full screen, no way out without the kiosk passphrase."));
+  const QCommandLineOption kioskPassOpt(
+      QStringLiteral("set-kiosk-passphrase-file"),
+      QStringLiteral("Set the kiosk passphrase (first line of FILE) for the data folder, then exit."),
+      QStringLiteral("FILE"));
+  cli.addOptions({dataOpt, caOpt, serverOpt, lockOpt, selfTestOpt, shotsOpt, kioskOpt, kioskPassOpt});
   cli.process(app);
 
   // The catalogue of the user's language, else English (the only one shipped
@@ -69,6 +78,34 @@ int main(int argc, char** argv) {
   options.dataDir = cli.isSet(dataOpt)
                         ? QDir(cli.value(dataOpt)).absolutePath()
                         : QStandardPaths::writableLocation(QStandardPaths::AppDataLocation);
+  if (cli.isSet(kioskPassOpt)) {
+    QFile file(cli.value(kioskPassOpt));
+    if (!file.open(QIODevice::ReadOnly)) {
+      std::fprintf(stderr, "charta-tablet: cannot read %s: %s\n", qPrintable(file.fileName()),
+                   qPrintable(file.errorString()));
+      return 2;
+    }
+    const std::string passphrase = QString::fromUtf8(file.readLine()).trimmed().toStdString();
+    const auto set = charta::app::Kiosk::setPassphrase(options.dataDir, passphrase,
+                                                       charta::app::Kiosk::Strength::kModerate);
+    if (!set.isOk()) {
+      std::fprintf(stderr, "charta-tablet: kiosk passphrase not set: %s\n", set.message().c_str());
+      return 2;
+    }
+    std::printf("charta-tablet: kiosk passphrase set for %s\n", qPrintable(options.dataDir));
+    return 0;
+  }
+  charta::app::Kiosk kiosk(nullptr);
+  if (cli.isSet(kioskOpt)) {
+    if (!kiosk.start(options.dataDir, charta::app::Kiosk::Strength::kModerate).isOk()) {
+      std::fprintf(stderr,
+                   "charta-tablet: --kiosk needs a kiosk passphrase first: charta-tablet --data %s "
+                   "--set-kiosk-passphrase-file FILE\n",
+                   qPrintable(options.dataDir));
+      return 2;
+    }
+  }
+  charta::app::Kiosk::setInstance(&kiosk);
   options.caCertFile = cli.value(caOpt);
   options.autoLockMs = lockSeconds * 1000;
   if (cli.isSet(selfTestOpt)) options.dataDir = QDir::temp().filePath(QStringLiteral("charta-tablet-self-test"));

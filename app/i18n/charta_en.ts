@@ -314,83 +314,83 @@
 <context>
     <name>EntrySection</name>
     <message>
-        <location filename="../qml/EntrySection.qml" line="23"/>
+        <location filename="../qml/EntrySection.qml" line="24"/>
         <source>Allergic to…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/EntrySection.qml" line="23"/>
+        <location filename="../qml/EntrySection.qml" line="24"/>
         <source>Problem</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/EntrySection.qml" line="32"/>
-        <location filename="../qml/EntrySection.qml" line="34"/>
+        <location filename="../qml/EntrySection.qml" line="33"/>
+        <location filename="../qml/EntrySection.qml" line="35"/>
         <source>Criticality</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/EntrySection.qml" line="32"/>
+        <location filename="../qml/EntrySection.qml" line="33"/>
         <source>Low risk</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/EntrySection.qml" line="33"/>
+        <location filename="../qml/EntrySection.qml" line="34"/>
         <source>High risk</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/EntrySection.qml" line="33"/>
+        <location filename="../qml/EntrySection.qml" line="34"/>
         <source>Unable to assess</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/EntrySection.qml" line="39"/>
+        <location filename="../qml/EntrySection.qml" line="40"/>
         <source>Reaction</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/EntrySection.qml" line="39"/>
+        <location filename="../qml/EntrySection.qml" line="40"/>
         <source>Onset (YYYY-MM-DD)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/EntrySection.qml" line="44"/>
+        <location filename="../qml/EntrySection.qml" line="45"/>
         <source>Add</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/EntrySection.qml" line="46"/>
+        <location filename="../qml/EntrySection.qml" line="47"/>
         <source>Add allergy</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/EntrySection.qml" line="46"/>
+        <location filename="../qml/EntrySection.qml" line="47"/>
         <source>Add problem</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/EntrySection.qml" line="60"/>
+        <location filename="../qml/EntrySection.qml" line="61"/>
         <source>Allergies not asked yet</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/EntrySection.qml" line="60"/>
+        <location filename="../qml/EntrySection.qml" line="61"/>
         <source>No known allergies</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/EntrySection.qml" line="105"/>
+        <location filename="../qml/EntrySection.qml" line="106"/>
         <source>by %1, %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/EntrySection.qml" line="113"/>
+        <location filename="../qml/EntrySection.qml" line="114"/>
         <source>Change…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/EntrySection.qml" line="115"/>
+        <location filename="../qml/EntrySection.qml" line="116"/>
         <source>Change the status of %1</source>
         <translation type="unfinished"></translation>
     </message>
@@ -433,90 +433,115 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/ImmunisationsSection.qml" line="51"/>
+        <location filename="../qml/ImmunisationsSection.qml" line="52"/>
         <source>Vaccine</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/ImmunisationsSection.qml" line="53"/>
+        <location filename="../qml/ImmunisationsSection.qml" line="54"/>
         <source>CVX</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/ImmunisationsSection.qml" line="53"/>
+        <location filename="../qml/ImmunisationsSection.qml" line="54"/>
         <source>CVX code</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/ImmunisationsSection.qml" line="58"/>
+        <location filename="../qml/ImmunisationsSection.qml" line="60"/>
         <source>Date given (today if empty)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/ImmunisationsSection.qml" line="58"/>
+        <location filename="../qml/ImmunisationsSection.qml" line="60"/>
         <source>Date given</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/ImmunisationsSection.qml" line="60"/>
+        <location filename="../qml/ImmunisationsSection.qml" line="62"/>
         <source>Lot</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/ImmunisationsSection.qml" line="60"/>
+        <location filename="../qml/ImmunisationsSection.qml" line="62"/>
         <source>Lot number</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/ImmunisationsSection.qml" line="62"/>
+        <location filename="../qml/ImmunisationsSection.qml" line="64"/>
         <source>Record</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/ImmunisationsSection.qml" line="64"/>
+        <location filename="../qml/ImmunisationsSection.qml" line="66"/>
         <source>Record immunisation</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/ImmunisationsSection.qml" line="79"/>
+        <location filename="../qml/ImmunisationsSection.qml" line="82"/>
         <source>Vision screening</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/ImmunisationsSection.qml" line="79"/>
+        <location filename="../qml/ImmunisationsSection.qml" line="82"/>
         <source>Hearing screening</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/ImmunisationsSection.qml" line="80"/>
+        <location filename="../qml/ImmunisationsSection.qml" line="83"/>
         <source>Screening</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/ImmunisationsSection.qml" line="87"/>
+        <location filename="../qml/ImmunisationsSection.qml" line="90"/>
         <source>Pass</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/ImmunisationsSection.qml" line="87"/>
+        <location filename="../qml/ImmunisationsSection.qml" line="90"/>
         <source>Refer</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/ImmunisationsSection.qml" line="88"/>
+        <location filename="../qml/ImmunisationsSection.qml" line="91"/>
         <source>Screening result</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/ImmunisationsSection.qml" line="92"/>
+        <location filename="../qml/ImmunisationsSection.qml" line="95"/>
         <source>Record screening</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>KioskExitDialog</name>
+    <message>
+        <location filename="../qml/KioskExitDialog.qml" line="15"/>
+        <source>Leave kiosk mode</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/KioskExitDialog.qml" line="28"/>
+        <source>This tablet is shared by the clinic. Only an administrator can close Charta: type the kiosk passphrase.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/KioskExitDialog.qml" line="36"/>
+        <location filename="../qml/KioskExitDialog.qml" line="37"/>
+        <source>Kiosk passphrase</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/KioskExitDialog.qml" line="46"/>
+        <location filename="../qml/KioskExitDialog.qml" line="48"/>
+        <source>Close Charta</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
 <context>
     <name>Main</name>
     <message>
-        <location filename="../qml/Main.qml" line="14"/>
+        <location filename="../qml/Main.qml" line="17"/>
         <source>Charta</source>
         <translation type="unfinished"></translation>
     </message>
@@ -524,94 +549,94 @@
 <context>
     <name>MedicationsSection</name>
     <message>
-        <location filename="../qml/MedicationsSection.qml" line="30"/>
+        <location filename="../qml/MedicationsSection.qml" line="31"/>
         <source>Medication and strength</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/MedicationsSection.qml" line="31"/>
+        <location filename="../qml/MedicationsSection.qml" line="32"/>
         <source>Medication</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/MedicationsSection.qml" line="35"/>
-        <location filename="../qml/MedicationsSection.qml" line="171"/>
+        <location filename="../qml/MedicationsSection.qml" line="36"/>
+        <location filename="../qml/MedicationsSection.qml" line="172"/>
         <source>Dose</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/MedicationsSection.qml" line="37"/>
+        <location filename="../qml/MedicationsSection.qml" line="38"/>
         <source>Route</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/MedicationsSection.qml" line="39"/>
+        <location filename="../qml/MedicationsSection.qml" line="40"/>
         <source>How often</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/MedicationsSection.qml" line="42"/>
+        <location filename="../qml/MedicationsSection.qml" line="43"/>
         <source>Add</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/MedicationsSection.qml" line="44"/>
+        <location filename="../qml/MedicationsSection.qml" line="45"/>
         <source>Add medication</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/MedicationsSection.qml" line="74"/>
+        <location filename="../qml/MedicationsSection.qml" line="75"/>
         <source>Allergy alert</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/MedicationsSection.qml" line="81"/>
+        <location filename="../qml/MedicationsSection.qml" line="82"/>
         <source>To record it anyway, say why (for example: tolerated before, prescriber informed)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/MedicationsSection.qml" line="82"/>
+        <location filename="../qml/MedicationsSection.qml" line="83"/>
         <source>Reason to override the allergy alert</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/MedicationsSection.qml" line="125"/>
+        <location filename="../qml/MedicationsSection.qml" line="126"/>
         <source>by %1, %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/MedicationsSection.qml" line="133"/>
+        <location filename="../qml/MedicationsSection.qml" line="134"/>
         <source>Change dose</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/MedicationsSection.qml" line="135"/>
+        <location filename="../qml/MedicationsSection.qml" line="136"/>
         <source>Change the dose of %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/MedicationsSection.qml" line="140"/>
+        <location filename="../qml/MedicationsSection.qml" line="141"/>
         <source>Hold, stop…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/MedicationsSection.qml" line="142"/>
+        <location filename="../qml/MedicationsSection.qml" line="143"/>
         <source>Change the status of %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/MedicationsSection.qml" line="165"/>
-        <location filename="../qml/MedicationsSection.qml" line="171"/>
+        <location filename="../qml/MedicationsSection.qml" line="166"/>
+        <location filename="../qml/MedicationsSection.qml" line="172"/>
         <source>New dose</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/MedicationsSection.qml" line="173"/>
+        <location filename="../qml/MedicationsSection.qml" line="174"/>
         <source>Save</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/MedicationsSection.qml" line="175"/>
+        <location filename="../qml/MedicationsSection.qml" line="176"/>
         <source>Save the new dose</source>
         <translation type="unfinished"></translation>
     </message>
@@ -702,88 +727,88 @@
 <context>
     <name>NotesSection</name>
     <message>
-        <location filename="../qml/NotesSection.qml" line="20"/>
-        <location filename="../qml/NotesSection.qml" line="108"/>
+        <location filename="../qml/NotesSection.qml" line="21"/>
+        <location filename="../qml/NotesSection.qml" line="110"/>
         <source>Edit the draft</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/NotesSection.qml" line="20"/>
+        <location filename="../qml/NotesSection.qml" line="21"/>
         <source>New note</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/NotesSection.qml" line="21"/>
+        <location filename="../qml/NotesSection.qml" line="22"/>
         <source>Note text</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/NotesSection.qml" line="28"/>
+        <location filename="../qml/NotesSection.qml" line="30"/>
         <source>Save draft</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/NotesSection.qml" line="28"/>
+        <location filename="../qml/NotesSection.qml" line="30"/>
         <source>Start draft</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/NotesSection.qml" line="39"/>
+        <location filename="../qml/NotesSection.qml" line="41"/>
         <source>Sign</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/NotesSection.qml" line="41"/>
+        <location filename="../qml/NotesSection.qml" line="43"/>
         <source>Sign the note</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/NotesSection.qml" line="49"/>
+        <location filename="../qml/NotesSection.qml" line="51"/>
         <source>Cancel</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/NotesSection.qml" line="86"/>
+        <location filename="../qml/NotesSection.qml" line="88"/>
         <source>Signed by %1, %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/NotesSection.qml" line="87"/>
+        <location filename="../qml/NotesSection.qml" line="89"/>
         <source>Draft by %1, %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/NotesSection.qml" line="106"/>
+        <location filename="../qml/NotesSection.qml" line="108"/>
         <source>Edit</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/NotesSection.qml" line="114"/>
+        <location filename="../qml/NotesSection.qml" line="116"/>
         <source>Addendum</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/NotesSection.qml" line="116"/>
+        <location filename="../qml/NotesSection.qml" line="118"/>
         <source>Add an addendum</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/NotesSection.qml" line="129"/>
+        <location filename="../qml/NotesSection.qml" line="131"/>
         <source>Addendum to a signed note</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/NotesSection.qml" line="135"/>
+        <location filename="../qml/NotesSection.qml" line="137"/>
         <source>Addendum text</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/NotesSection.qml" line="137"/>
+        <location filename="../qml/NotesSection.qml" line="139"/>
         <source>Add</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/NotesSection.qml" line="139"/>
+        <location filename="../qml/NotesSection.qml" line="141"/>
         <source>Add the addendum</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1141,63 +1166,63 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/SummarySection.qml" line="69"/>
-        <location filename="../qml/SummarySection.qml" line="91"/>
+        <location filename="../qml/SummarySection.qml" line="70"/>
+        <location filename="../qml/SummarySection.qml" line="92"/>
         <source>Start a visit</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/SummarySection.qml" line="77"/>
+        <location filename="../qml/SummarySection.qml" line="78"/>
         <source>End the visit</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/SummarySection.qml" line="102"/>
+        <location filename="../qml/SummarySection.qml" line="103"/>
         <source>Home visit</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/SummarySection.qml" line="102"/>
+        <location filename="../qml/SummarySection.qml" line="103"/>
         <source>School clinic</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/SummarySection.qml" line="103"/>
+        <location filename="../qml/SummarySection.qml" line="104"/>
         <source>Workplace clinic</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/SummarySection.qml" line="103"/>
+        <location filename="../qml/SummarySection.qml" line="104"/>
         <source>Clinic</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/SummarySection.qml" line="104"/>
+        <location filename="../qml/SummarySection.qml" line="105"/>
         <source>Where</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/SummarySection.qml" line="107"/>
+        <location filename="../qml/SummarySection.qml" line="108"/>
         <source>Reason for the visit</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/SummarySection.qml" line="109"/>
+        <location filename="../qml/SummarySection.qml" line="110"/>
         <source>Place (optional)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/SummarySection.qml" line="109"/>
+        <location filename="../qml/SummarySection.qml" line="110"/>
         <source>Place</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/SummarySection.qml" line="111"/>
+        <location filename="../qml/SummarySection.qml" line="112"/>
         <source>Start</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/SummarySection.qml" line="113"/>
+        <location filename="../qml/SummarySection.qml" line="114"/>
         <source>Start the visit</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1356,6 +1381,16 @@
             <numerusform>The tablet locks itself after %n minutes without use.</numerusform>
         </translation>
     </message>
+    <message>
+        <location filename="../qml/UnlockPage.qml" line="73"/>
+        <source>Leave kiosk mode…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/UnlockPage.qml" line="74"/>
+        <source>Leave kiosk mode</source>
+        <translation type="unfinished"></translation>
+    </message>
 </context>
 <context>
     <name>VisitsSection</name>
@@ -1381,58 +1416,58 @@
 <context>
     <name>VitalsSection</name>
     <message>
-        <location filename="../qml/VitalsSection.qml" line="26"/>
+        <location filename="../qml/VitalsSection.qml" line="27"/>
         <source>Vital sign</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/VitalsSection.qml" line="34"/>
         <location filename="../qml/VitalsSection.qml" line="35"/>
+        <location filename="../qml/VitalsSection.qml" line="36"/>
         <source>Value</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/VitalsSection.qml" line="44"/>
+        <location filename="../qml/VitalsSection.qml" line="45"/>
         <source>Save</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/VitalsSection.qml" line="46"/>
+        <location filename="../qml/VitalsSection.qml" line="47"/>
         <source>Save vital sign</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/VitalsSection.qml" line="83"/>
+        <location filename="../qml/VitalsSection.qml" line="84"/>
         <source>entered in error: %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/VitalsSection.qml" line="90"/>
+        <location filename="../qml/VitalsSection.qml" line="91"/>
         <source>In error</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/VitalsSection.qml" line="92"/>
+        <location filename="../qml/VitalsSection.qml" line="93"/>
         <source>Mark %1 %2 as entered in error</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/VitalsSection.qml" line="99"/>
+        <location filename="../qml/VitalsSection.qml" line="100"/>
         <source>Why is this value in error?</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/VitalsSection.qml" line="100"/>
+        <location filename="../qml/VitalsSection.qml" line="101"/>
         <source>Wrong patient</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/VitalsSection.qml" line="100"/>
+        <location filename="../qml/VitalsSection.qml" line="101"/>
         <source>Typing error</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/VitalsSection.qml" line="100"/>
+        <location filename="../qml/VitalsSection.qml" line="101"/>
         <source>Faulty device</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1822,6 +1857,24 @@
     <message>
         <location filename="../src/chart_store.cc" line="476"/>
         <source>%1 is already a user of this tablet.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>charta::app::Kiosk</name>
+    <message>
+        <location filename="../src/kiosk.cc" line="70"/>
+        <source>The kiosk lock cannot be read (%1): ask the clinic&apos;s administrator.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/kiosk.cc" line="78"/>
+        <source>That is not the kiosk passphrase.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/kiosk.cc" line="79"/>
+        <source>The kiosk lock is damaged (%1): ask the clinic&apos;s administrator.</source>
         <translation type="unfinished"></translation>
     </message>
 </context>

@@ -11,6 +11,9 @@ ApplicationWindow {
     width: 1280
     height: 800
     visible: true
+    // Kiosk mode (a shared clinic tablet): full screen, and closing asks for
+    // the kiosk passphrase.
+    visibility: Kiosk.active ? Window.FullScreen : Window.AutomaticVisibility
     title: qsTr("Charta")
     color: Theme.background
     font.pixelSize: Theme.fontNormal
@@ -30,6 +33,7 @@ ApplicationWindow {
     palette.placeholderText: Theme.mutedText
 
     readonly property bool portrait: height > width
+    property alias kioskExitDialog: kioskExit
 
     header: SyncStatusBar {
         visible: ChartStore.enrolled && ChartStore.unlocked
@@ -108,6 +112,26 @@ ApplicationWindow {
             if (root.phase !== root.currentPhase())
                 root.home()
         }
+    }
+
+    onClosing: (close) => {
+        if (Kiosk.active && !Kiosk.released) {
+            close.accepted = false
+            kioskExit.open()
+        }
+    }
+    function requestKioskExit() {
+        kioskExit.open()
+    }
+    KioskExitDialog {
+        id: kioskExit
+        objectName: "kioskExitDialog"
+        onReleased: root.close()
+    }
+    Shortcut {
+        sequences: ["Ctrl+Alt+Q"]
+        enabled: Kiosk.active
+        onActivated: root.requestKioskExit()
     }
 
     Component.onCompleted: home()

@@ -65,6 +65,15 @@ Page {
             font.pixelSize: Theme.fontSmall
             text: qsTr("The tablet locks itself after %n minute(s) without use.", "", Math.max(1, Math.round(ChartStore.autoLockSeconds / 60)))
         }
+        Button {
+            objectName: "kioskExitButton"
+            visible: Kiosk.active
+            flat: true
+            Layout.alignment: Qt.AlignRight
+            text: qsTr("Leave kiosk mode…")
+            Accessible.name: qsTr("Leave kiosk mode")
+            onClicked: root.Window.window.requestKioskExit()
+        }
     }
     Connections {
         target: ChartStore

@@ -5,6 +5,7 @@
 #include <QDir>
 #include <QImage>
 #include <QProcess>
+#include <QTemporaryDir>
 #include <QtTest>
 
 namespace {
@@ -37,7 +38,8 @@ class TabletCliTest : public QObject {
   void helpAndBadOptions() {
     Run help = tablet({"--help"});
     QCOMPARE(help.exitCode, 0);
-    for (const char* option : {"--data", "--self-test", "--screenshots", "--auto-lock", "--ca-cert"}) {
+    for (const char* option :
+         {"--data", "--self-test", "--screenshots", "--auto-lock", "--ca-cert", "--kiosk", "--set-kiosk-passphrase-file"}) {
       QVERIFY2(help.out.contains(option), option);
     }
     Run badLock = tablet({"--auto-lock", "soon", "--self-test"});
@@ -46,6 +48,32 @@ class TabletCliTest : public QObject {
     Run unknown = tablet({"--colour", "red"});
     QVERIFY(unknown.exitCode != 0);
     QVERIFY(unknown.err.contains("colour"));
+  }
+
+  // Kiosk mode needs its passphrase set first; setting it takes a file.
+  void kioskModeNeedsItsPassphrase() {
+    QTemporaryDir dir;
+    const QString data = dir.filePath("tablet");
+    Run refused = tablet({"--data", data, "--kiosk"});
+    QCOMPARE(refused.exitCode, 2);
+    QVERIFY2(refused.err.contains("--set-kiosk-passphrase-file"), qPrintable(refused.err));
+    Run missing = tablet({"--data", data, "--set-kiosk-passphrase-file", dir.filePath("nope")});
+    QCOMPARE(missing.exitCode, 2);
+    QVERIFY2(missing.err.contains("cannot read"), qPrintable(missing.err));
+    QFile pass(dir.filePath("kiosk-pass"));
+    QVERIFY(pass.open(QIODevice::WriteOnly));
+    pass.write("short\n");
+    pass.close();
+    Run tooShort = tablet({"--data", data, "--set-kiosk-passphrase-file", pass.fileName()});
+    QCOMPARE(tooShort.exitCode, 2);
+    QVERIFY(!QFile::exists(data + "/kiosk.lock"));
+    QVERIFY(pass.open(QIODevice::WriteOnly | QIODevice::Truncate));
+    pass.write("front desk admin 2026\n");
+    pass.close();
+    Run set = tablet({"--data", data, "--set-kiosk-passphrase-file", pass.fileName()});
+    QCOMPARE(set.exitCode, 0);
+    QVERIFY2(set.out.contains("kiosk passphrase set"), qPrintable(set.out + set.err));
+    QVERIFY(QFile::exists(data + "/kiosk.lock"));
   }
 
   void selfTestLoadsEveryQmlFile() {

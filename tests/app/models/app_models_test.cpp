@@ -11,6 +11,7 @@
 
 #include "app/app_fixture.h"
 #include "chart_controller.h"
+#include "kiosk.h"
 #include "conflict_list_model.h"
 #include "new_patient_controller.h"
 #include "patient_list_model.h"
@@ -399,6 +400,50 @@ class AppModelsTest : public QObject {
     QVERIFY(!parseOpIdText("42.7"));
     QVERIFY(!parseOpIdText("r42.0"));
     QVERIFY(!parseOpIdText("rx.1"));
+  }
+
+  // Kiosk mode's passphrase: kept as a vault blob (never the passphrase),
+  // readable by its owner only; a wrong or damaged one does not release.
+  void kioskReleasesOnlyWithItsPassphrase() {
+    QTemporaryDir dir;
+    const QString d = dir.path();
+    using Strength = app::Kiosk::Strength;
+    QVERIFY(!app::Kiosk::configured(d));
+    app::Kiosk kiosk(nullptr);
+    QVERIFY(kiosk.release(QStringLiteral("anything")));  // inactive: nothing to release
+    QCOMPARE(kiosk.start(d, Strength::kMinimumForTests).code(), crdt::Status::Code::kNotFound);
+    QVERIFY(!kiosk.active());
+    QCOMPARE(app::Kiosk::setPassphrase(d, "short", Strength::kMinimumForTests).code(),
+             crdt::Status::Code::kInvalidArgument);
+    QVERIFY(!app::Kiosk::configured(d));
+    QVERIFY(app::Kiosk::setPassphrase(d, "clinic admin only", Strength::kMinimumForTests).isOk());
+    QFile lock(app::Kiosk::lockFile(d));
+    QCOMPARE(lock.permissions() & (QFileDevice::ReadGroup | QFileDevice::ReadOther), QFileDevice::Permissions{});
+    QVERIFY(lock.open(QIODevice::ReadOnly));
+    QVERIFY(!lock.readAll().contains("clinic admin only"));
+    lock.close();
+    QSignalSpy active(&kiosk, &app::Kiosk::activeChanged);
+    QVERIFY(kiosk.start(d, Strength::kMinimumForTests).isOk());
+    QVERIFY(kiosk.active());
+    QCOMPARE(active.count(), 1);
+    QVERIFY(!kiosk.release(QStringLiteral("clinic admin")));
+    QVERIFY(kiosk.error().contains(QStringLiteral("not the kiosk passphrase")));
+    QVERIFY(!kiosk.released());
+    // A damaged lock: refused with its own message, never released.
+    QVERIFY(lock.open(QIODevice::ReadWrite));
+    QByteArray bytes = lock.readAll();
+    bytes[bytes.size() / 2] = static_cast<char>(bytes[bytes.size() / 2] ^ 0x20);
+    lock.seek(0);
+    lock.write(bytes);
+    lock.close();
+    QVERIFY(!kiosk.release(QStringLiteral("clinic admin only")));
+    QVERIFY(!kiosk.released());
+    QVERIFY(app::Kiosk::setPassphrase(d, "clinic admin only", Strength::kMinimumForTests).isOk());
+    QSignalSpy released(&kiosk, &app::Kiosk::releasedChanged);
+    QVERIFY(kiosk.release(QStringLiteral("clinic admin only")));
+    QVERIFY(kiosk.released());
+    QVERIFY(kiosk.error().isEmpty());
+    QCOMPARE(released.count(), 1);
   }
 };
 

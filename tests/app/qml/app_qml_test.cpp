@@ -9,6 +9,7 @@
 #include <QtQml/qqmlextensionplugin.h>
 
 #include "app/app_fixture.h"
+#include "kiosk.h"
 #include "tablet_app.h"
 
 Q_IMPORT_QML_PLUGIN(ChartaPlugin)
@@ -75,10 +76,29 @@ bool seed(const QString& dir) {
 
 }  // namespace
 
+constexpr const char* kKioskPass = "kiosk admin passphrase";
+
+// What the flows may ask of the test's setup: kiosk mode, started the way
+// main starts it, for the last flow (full screen would resize the others).
+class TestControl : public QObject {
+  Q_OBJECT
+ public:
+  TestControl(app::Kiosk& kiosk, QString dir) : m_kiosk(kiosk), m_dir(std::move(dir)) {}
+  Q_INVOKABLE bool startKiosk() {
+    return m_kiosk.start(m_dir, platform::PassphraseVault::Strength::kMinimumForTests).isOk();
+  }
+
+ private:
+  app::Kiosk& m_kiosk;
+  QString m_dir;
+};
+
 class Setup : public QObject {
   Q_OBJECT
   QTemporaryDir m_dir;
   std::unique_ptr<app::ChartStore> m_store;
+  app::Kiosk m_kiosk{nullptr};
+  std::unique_ptr<TestControl> m_control;
 
  public slots:
   void applicationAvailable() { app::prepareApplication(); }
@@ -88,6 +108,14 @@ class Setup : public QObject {
     m_store = std::make_unique<app::ChartStore>(test::offlineStoreOptions(m_dir.path()));
     app::ChartStore::setInstance(m_store.get());
     engine->rootContext()->setContextProperty(QStringLiteral("testPassphrase"), QString(test::kNursePass));
+    if (!app::Kiosk::setPassphrase(m_dir.path(), kKioskPass, platform::PassphraseVault::Strength::kMinimumForTests)
+             .isOk()) {
+      qFatal("cannot set the kiosk passphrase");
+    }
+    app::Kiosk::setInstance(&m_kiosk);
+    m_control = std::make_unique<TestControl>(m_kiosk, m_dir.path());
+    engine->rootContext()->setContextProperty(QStringLiteral("testControl"), m_control.get());
+    engine->rootContext()->setContextProperty(QStringLiteral("kioskPassphrase"), QString(kKioskPass));
   }
   void cleanupTestCase() {
     if (m_store) m_store->waitIdle();

@@ -6,8 +6,9 @@ import Charta
 // The main flows as a nurse does them, on the real window: unlock (a wrong
 // passphrase first), search, a vital sign with a range error, a medication
 // that triggers the allergy alert, a note signed and then read-only, a
-// conflict resolved, a break-glass that cannot reach the server, and a
-// break-glass copy shown read-only.
+// conflict resolved, a break-glass that cannot reach the server, a
+// break-glass copy shown read-only, and kiosk mode refusing to close without
+// its passphrase.
 TestCase {
     id: test
     name: "Flows"
@@ -234,5 +235,33 @@ TestCase {
         verify(!find("breakGlassBanner").visible)
         tab("Notes")
         verify(find("noteEditor").visible)
+    }
+
+    // Kiosk mode (last: it closes the window): full screen, closing asks for
+    // the kiosk passphrase, a wrong one keeps the window open.
+    function test_9_kioskClosesOnlyWithItsPassphrase() {
+        verify(!Kiosk.active)
+        verify(testControl.startKiosk())
+        verify(Kiosk.active)
+        tryCompare(win, "visibility", Window.FullScreen)
+        const dialog = win.kioskExitDialog
+        win.close()
+        tryVerify(() => dialog.opened)
+        verify(win.visible)
+        const field = (name) => {
+            const item = findChild(dialog.contentItem, name)
+            verify(item, "no item named " + name + " in the dialog")
+            return item
+        }
+        typeInto(field("kioskPassphraseField"), "not the passphrase")
+        mouseClick(field("kioskLeaveButton"))
+        tryVerify(() => field("kioskError").text.length > 0, 10000)
+        verify(field("kioskError").text.indexOf("not the kiosk passphrase") >= 0, field("kioskError").text)
+        verify(win.visible)
+        verify(!Kiosk.released)
+        typeInto(field("kioskPassphraseField"), kioskPassphrase)
+        mouseClick(field("kioskLeaveButton"))
+        tryVerify(() => !win.visible, 10000)
+        verify(Kiosk.released)
     }
 }
