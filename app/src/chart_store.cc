@@ -4,7 +4,9 @@
 #include <QDateTime>
 #include <QDir>
 #include <QEvent>
+#include <QGuiApplication>
 #include <QJSEngine>
+#include <QNetworkInformation>
 #include <QQmlEngine>
 #include <QTimeZone>
 
@@ -54,6 +56,18 @@ ChartStore::ChartStore(StoreOptions options, QObject* parent) : QObject(parent),
   m_syncSoonTimer.setSingleShot(true);
   connect(&m_syncSoonTimer, &QTimer::timeout, this, &ChartStore::syncNow);
   if (QCoreApplication::instance()) QCoreApplication::instance()->installEventFilter(this);
+  if (auto* gui = qobject_cast<QGuiApplication*>(QCoreApplication::instance())) {
+    connect(gui, &QGuiApplication::applicationStateChanged, this, &ChartStore::applicationStateChanged);
+  }
+  // Reachability hints where the platform has a backend (NetworkManager on
+  // a Linux desktop; none on a headless machine: then nothing happens).
+  if (QNetworkInformation::loadBackendByFeatures(QNetworkInformation::Feature::Reachability)) {
+    connect(QNetworkInformation::instance(), &QNetworkInformation::reachabilityChanged, this,
+            [this](QNetworkInformation::Reachability r) {
+              networkReachable(r == QNetworkInformation::Reachability::Online ||
+                               r == QNetworkInformation::Reachability::Site);
+            });
+  }
   openExisting();
 }
 
@@ -193,6 +207,11 @@ void ChartStore::runInBackground(std::function<std::function<void()>()> work) {
           waitIdle();  // the thread has nothing left to do but return
           m_workerRunning = false;
           done();
+          // A sync asked for while other work ran (a break-glass): now.
+          if (!m_workerRunning && m_syncQueued && unlocked()) {
+            m_syncQueued = false;
+            syncNow();
+          }
           if (!m_workerRunning && m_breakGlassQueued && unlocked()) {
             const sync::BreakGlassRequest request = *m_breakGlassQueued;
             m_breakGlassQueued.reset();
@@ -324,6 +343,25 @@ void ChartStore::lock() {
   m_summariesValid = false;
   emit locked();
   emit stateChanged();
+}
+
+void ChartStore::applicationStateChanged(Qt::ApplicationState state) {
+  if (state == Qt::ApplicationHidden || state == Qt::ApplicationSuspended) {
+    if (!unlocked()) return;
+    if (!m_engine) {
+      lock();
+      return;
+    }
+    m_lockAfterSync = true;
+    syncNow();  // queued behind a running sync or break-glass: the lock waits for it
+  } else if (state == Qt::ApplicationActive) {
+    m_lockAfterSync = false;
+    syncNow();  // nothing when locked: unlocking syncs
+  }
+}
+
+void ChartStore::networkReachable(bool reachable) {
+  if (reachable) syncNow();
 }
 
 void ChartStore::touch() {
@@ -459,6 +497,9 @@ void ChartStore::syncNow() {
       if (m_syncQueued) {
         m_syncQueued = false;
         syncNow();
+      } else if (m_lockAfterSync) {
+        m_lockAfterSync = false;
+        lock();
       }
     };
   });

@@ -171,6 +171,18 @@ class ChartStore : public QObject {
   // Waits for a running sync or unlock to finish (tests, shutdown).
   void waitIdle();
 
+  // The app's lifecycle (QGuiApplication::applicationStateChanged, connected
+  // by the constructor). Hidden or suspended (a tablet OS sending the app to
+  // the background): the outbox is flushed by one sync, and the tablet locks
+  // when it ends, whether or not the server was reached (at once when there
+  // is no engine). Active again: a sync when unlocked (unlocking syncs
+  // anyway). Inactive (another window has the focus) changes nothing.
+  void applicationStateChanged(Qt::ApplicationState state);
+  // A reachability hint (QNetworkInformation, where the platform has a
+  // backend): the network came back, so sync now rather than at the next
+  // tick. Only a hint: the engine's own calls decide what the status shows.
+  void networkReachable(bool reachable);
+
  signals:
   void stateChanged();
   void busyChanged();
@@ -213,6 +225,7 @@ class ChartStore : public QObject {
   bool m_workerRunning = false;  // GUI thread only
   bool m_busy = false;
   bool m_syncQueued = false;
+  bool m_lockAfterSync = false;  // the app went to the background: lock once the flush ends
   // A break-glass asked for while the worker was busy: it runs next.
   std::optional<sync::BreakGlassRequest> m_breakGlassQueued;
   int m_openConflicts = 0;

@@ -149,6 +149,34 @@ class AppE2eTest : public QObject {
     QCOMPARE(simHash.exitCode, 0);
     QCOMPARE(simHash.out, QString::fromStdString(hash.value()));
     QCOMPARE(store.pendingEdits(), 0);
+
+    // The app goes to the background right after an edit: the edit is pushed
+    // before the tablet locks, and the headless tablet gets it.
+    QCOMPARE(chart.setDemographic("phone", "+41 79 000 00 09"), QString());
+    QVERIFY(store.replica()->pendingOpCount() > 0);
+    QSignalSpy flushed(&store, &app::ChartStore::syncFinished);
+    QSignalSpy locked(&store, &app::ChartStore::locked);
+    store.applicationStateChanged(Qt::ApplicationSuspended);
+    QVERIFY(locked.wait(60000));
+    QVERIFY(!store.unlocked());
+    QVERIFY(flushed.count() >= 1);
+    QVERIFY(flushed.last().at(0).toBool());
+    QCOMPARE(store.replica()->pendingOpCount(), std::uint64_t{0});
+    QCOMPARE(sim({"sync", "--data", simDir}).exitCode, 0);
+    // Back in the foreground: unlocking syncs, and so does becoming active.
+    QSignalSpy unlocked(&store, &app::ChartStore::unlockFinished);
+    store.unlock("nurse", kNursePass);
+    QVERIFY(unlocked.wait(30000));
+    store.waitIdle();
+    QCoreApplication::processEvents();
+    QSignalSpy again(&store, &app::ChartStore::syncFinished);
+    store.applicationStateChanged(Qt::ApplicationActive);
+    QVERIFY(again.count() > 0 || again.wait(60000));
+    QVERIFY(again.last().at(0).toBool());
+    auto after = store.replica()->stateHash();
+    QVERIFY(after.isOk());
+    Run simAfter = sim({"state-hash", "--data", simDir});
+    QCOMPARE(simAfter.out, QString::fromStdString(after.value()));
     store.waitIdle();
   }
 

@@ -11,8 +11,8 @@
 
 #include "app/app_fixture.h"
 #include "chart_controller.h"
-#include "kiosk.h"
 #include "conflict_list_model.h"
+#include "kiosk.h"
 #include "new_patient_controller.h"
 #include "patient_list_model.h"
 #include "text_format.h"
@@ -48,6 +48,36 @@ class AppModelsTest : public QObject {
     m_bjorn = create("Müller", "Björn", "1988-11-02", "male", "MRN-100002");
     m_child = create("Okafor", "Amara", "2019-06-01", "female", "MRN-100003");
     QVERIFY(!m_ada.isEmpty() && !m_bjorn.isEmpty() && !m_child.isEmpty());
+  }
+
+  // Sent to the background with no server to reach: the flush fails, the
+  // tablet locks anyway, and the edit waits in the outbox. Losing the focus
+  // (inactive) changes nothing; coming back does not unlock.
+  void backgroundLocksEvenWhenTheFlushFails() {
+    QTemporaryDir dir;
+    QVERIFY(makeOfflineReplica(dir.path()));
+    ChartStore store(offlineStoreOptions(dir.path()));
+    QVERIFY(unlockStore(store));
+    store.waitIdle();
+    QCoreApplication::processEvents();
+    NewPatientController creator(&store, nullptr);
+    QVERIFY(!creator.create("Quist", "Ivo", "1970-01-02", "male", "MRN-100900").value("patientId").toString().isEmpty());
+    const int pending = store.pendingEdits();
+    QVERIFY(pending > 0 || store.replica()->pendingOpCount() > 0);
+    store.applicationStateChanged(Qt::ApplicationInactive);
+    QVERIFY(store.unlocked());
+    QSignalSpy synced(&store, &ChartStore::syncFinished);
+    QSignalSpy locked(&store, &ChartStore::locked);
+    store.applicationStateChanged(Qt::ApplicationSuspended);
+    QVERIFY(locked.wait(60000));
+    QVERIFY(!store.unlocked());
+    QCOMPARE(synced.count(), 1);  // the flush ran before the lock
+    QCOMPARE(synced.first().at(0).toBool(), false);
+    QVERIFY(store.replica()->pendingOpCount() > 0);  // kept for the next sync
+    store.applicationStateChanged(Qt::ApplicationActive);
+    QVERIFY(!store.unlocked());
+    store.waitIdle();
+    QCOMPARE(synced.count(), 1);  // locked: nothing to sync with
   }
 
   void wrongPassphraseIsRefusedInPlainWords() {
