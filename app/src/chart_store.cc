@@ -12,6 +12,7 @@
 
 #include <algorithm>
 
+#include "charta/platform/desktop_vault.h"
 #include "charta/platform/passphrase_vault.h"
 #include "text_format.h"
 
@@ -47,7 +48,9 @@ ChartStore::ChartStore(StoreOptions options, QObject* parent) : QObject(parent),
     m_ownClock = std::make_unique<crdt::SystemWallClock>();
     m_options.clock = m_ownClock.get();
   }
-  m_vault = std::make_unique<platform::PassphraseVault>(strengthOf(m_options.kdf));
+  // With the desktop keyring when the session offers one (chosen now, at
+  // run time), else the passphrase alone; either unwraps both kinds of blob.
+  m_vault = platform::DesktopVault::forThisSession(strengthOf(m_options.kdf));
   m_lastActivity.start();
   m_idleTimer.setInterval(1000);
   connect(&m_idleTimer, &QTimer::timeout, this, &ChartStore::checkIdle);
