@@ -72,7 +72,8 @@ bool Kiosk::release(const QString& passphrase) {
   }
   const QByteArray blob = file.readAll();
   platform::PassphraseVault vault(m_strength);
-  auto key = vault.unwrap(kKioskUser, passphrase.toStdString(), std::string_view(blob.constData(), static_cast<std::size_t>(blob.size())));
+  auto key = vault.unwrap(kKioskUser, passphrase.toStdString(),
+                          std::string_view(blob.constData(), static_cast<std::size_t>(blob.size())));
   if (!key.isOk()) {
     setError(key.status().code() == crdt::Status::Code::kRejected
                  ? tr("That is not the kiosk passphrase.")

@@ -105,8 +105,8 @@ void load(A& ar, charta::crdt::Register& r, unsigned) {
   std::vector<std::pair<charta::crdt::OpId, std::int64_t>> history;
   ar & kind & heads & history;
   std::unordered_map<charta::crdt::OpId, std::int64_t> historyMap(history.begin(), history.end());
-  auto restored =
-      charta::crdt::Register::restore(static_cast<charta::crdt::RegisterKind>(kind), std::move(heads), std::move(historyMap));
+  auto restored = charta::crdt::Register::restore(static_cast<charta::crdt::RegisterKind>(kind), std::move(heads),
+                                                  std::move(historyMap));
   if (!restored.isOk()) throw charta::sync::BadCheckpoint(restored.status().message());
   r = std::move(restored).value();
 }
@@ -206,7 +206,8 @@ std::string encodeCheckpoint(const crdt::ChartDocument& doc) {
   std::ostringstream out(std::ios::binary);
   {
     boost::archive::binary_oarchive ar(out);
-    const SnapshotArchive archive{doc.snapshot()};
+    // Not const: the shared save/load functions assign what they read back.
+    SnapshotArchive archive{doc.snapshot()};
     ar << archive;
   }
   const std::string body = std::move(out).str();
@@ -225,8 +226,8 @@ crdt::Result<crdt::ChartDocument> decodeCheckpoint(std::string_view bytes, std::
   std::uint32_t format = 0;
   std::memcpy(&format, bytes.data() + sizeof kMagic, sizeof format);
   if (format != kCheckpointFormat) {
-    return crdt::Status::unsupportedVersion("chart checkpoint format " + std::to_string(format) + ", this build reads " +
-                                            std::to_string(kCheckpointFormat));
+    return crdt::Status::unsupportedVersion("chart checkpoint format " + std::to_string(format) +
+                                            ", this build reads " + std::to_string(kCheckpointFormat));
   }
   const std::string_view body = bytes.substr(kHeaderBytes);
   if (genericHash(body, kChecksumBytes) != bytes.substr(kHeaderBytes - kChecksumBytes, kChecksumBytes)) {

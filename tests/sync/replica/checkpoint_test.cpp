@@ -57,8 +57,8 @@ class CheckpointTest : public QObject {
                       "epoch-1"};
     ReplicaOptions options;
     options.autoLockMs = 0;
-    auto r = Replica::create(path, id, "device-secret", m_vault, UserInfo{"nurse", "Nurse N.", {}, 0}, kPassphrase,
-                             options);
+    auto r =
+        Replica::create(path, id, "device-secret", m_vault, UserInfo{"nurse", "Nurse N.", {}, 0}, kPassphrase, options);
     if (!r.isOk()) qWarning() << r.status().toString().c_str();
     return r.isOk() ? std::move(r).value() : nullptr;
   }
@@ -152,8 +152,7 @@ class CheckpointTest : public QObject {
     }
     QVERIFY(rawCount(path, "SELECT COUNT(*) FROM checkpoints WHERE patient = " + sqlText(patient)) == 1);
     // The oldest op of the patient is covered by any checkpoint.
-    const std::string firstSeq =
-        rawScalar(path, "SELECT MIN(seq) FROM ops WHERE patient = " + sqlText(patient));
+    const std::string firstSeq = rawScalar(path, "SELECT MIN(seq) FROM ops WHERE patient = " + sqlText(patient));
     QVERIFY(!firstSeq.empty());
     rawExec(path, "UPDATE ops SET sealed = zeroblob(length(sealed)) WHERE patient = " + sqlText(patient) +
                       " AND seq = " + firstSeq);
@@ -231,7 +230,8 @@ class CheckpointTest : public QObject {
     auto auditedTamper = [](Replica& r) {
       int n = 0;
       auto pending = r.pendingAudit(100000);
-      const std::vector<DeviceAuditEvent> events = pending.isOk() ? std::move(pending).value() : std::vector<DeviceAuditEvent>{};
+      const std::vector<DeviceAuditEvent> events =
+          pending.isOk() ? std::move(pending).value() : std::vector<DeviceAuditEvent>{};
       for (const auto& ev : events) {
         if (ev.action == "replica.tamper_detected" && ev.detail.find("checkpoints") != std::string::npos) ++n;
       }
@@ -246,9 +246,10 @@ class CheckpointTest : public QObject {
       QCOMPARE(auditedTamper(*r), 1);
     }
     // Another patient's checkpoint copied over: bound to its patient, refused.
-    rawExec(path, "UPDATE checkpoints SET sealed = (SELECT sealed FROM checkpoints WHERE patient = " +
-                      sqlText(patients[1]) + "), version = (SELECT version FROM checkpoints WHERE patient = " +
-                      sqlText(patients[1]) + ") WHERE patient = " + sqlText(patients[0]));
+    rawExec(path,
+            "UPDATE checkpoints SET sealed = (SELECT sealed FROM checkpoints WHERE patient = " + sqlText(patients[1]) +
+                "), version = (SELECT version FROM checkpoints WHERE patient = " + sqlText(patients[1]) +
+                ") WHERE patient = " + sqlText(patients[0]));
     {
       auto r = reopen(path);
       QVERIFY(r);
