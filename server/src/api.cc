@@ -39,6 +39,7 @@ const Route kRoutes[] = {
     {"GET", "/v1/admin/audit", "admin_audit", Need::kSysadmin, &ApiRoutes::queryAudit},
     {"POST", "/v1/admin/audit/verify", "admin_audit_verify", Need::kSysadmin, &ApiRoutes::verifyAudit},
     {"POST", "/v1/admin/patients/move", "admin_patient_move", Need::kSysadmin, &ApiRoutes::movePatient},
+    {"POST", "/v1/admin/fhir/import", "admin_fhir_import", Need::kAdmin, &ApiRoutes::importFhir},
 };
 
 std::vector<std::string_view> segments(std::string_view path) {

@@ -4,6 +4,7 @@
 
 #include "api_internal.h"
 #include "crypto.h"
+#include "fhir_import.h"
 
 namespace charta::server {
 namespace {
@@ -406,6 +407,19 @@ HttpResponse ApiRoutes::movePatient(Api& api, Api::Call& call) {
   });
   if (!s.isOk()) return statusResponse(api, s);
   return jsonResponse(200, json::Object{{"ok", true}});
+}
+
+HttpResponse ApiRoutes::importFhir(Api& api, Api::Call& call) {
+  std::map<std::string, std::string> q;
+  if (auto bad = readQuery(call.req, {"clinic"}, q)) return *bad;
+  if (q["clinic"].empty()) return errorResponse(400, "invalid", "clinic: the clinic to import into");
+  if (!mayActOnClinic(*call.user, q["clinic"])) {
+    return errorResponse(403, "forbidden", "a clinic admin imports only into their own clinic");
+  }
+  auto report = importFhirBundle(store(api), charts(api), call.req.body, q["clinic"], call.user->id,
+                                 call.req.remoteAddress);
+  if (!report.isOk()) return statusResponse(api, report.status());
+  return jsonResponse(report.value().applied ? 200 : 422, fhirReportToJson(report.value()));
 }
 
 }  // namespace charta::server

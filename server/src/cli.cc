@@ -4,15 +4,21 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
+#include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <set>
 #include <sstream>
 
 #include "accounts.h"
 #include "backup.h"
 #include "charta/server/server.h"
 #include "crypto.h"
+#include "fhir_import.h"
 #include "json.h"
 #include "store.h"
 #include "sync.h"
@@ -38,6 +44,10 @@ commands:
   admin list-conflicts [--clinic C] [--patient P]
   admin move-patient PATIENT CLINIC
   audit verify                  check the audit hash chain; exit 1 at the first broken link
+  import-fhir --clinic C [--json] FILE_OR_DIR...
+                                import FHIR R4 patient Bundles (a folder: its *.json files,
+                                directory-only Bundles such as practitioners first); a Bundle that
+                                is not valid R4 is refused whole, with the path of each error
   backup --out FILE             a consistent snapshot of the store (while serving), as one SQLite file
   restore FILE --yes            replace the store with a backup (stop the server first); starts a
                                 new epoch, so tablets push again what the backup lacks
@@ -321,6 +331,165 @@ int restore(Cli& cli) {
   return 0;
 }
 
+// ---- import-fhir ----------------------------------------------------------
+
+struct FhirFile {
+  std::string path;
+  std::string text;
+  bool directoryOnly = false;  // only practitioners, organisations, locations: imported first
+};
+
+// Reads the files and folders named (a folder: its *.json files, sorted).
+Result<std::vector<FhirFile>> readFhirFiles(const std::vector<std::string>& operands) {
+  std::vector<FhirFile> files;
+  for (const std::string& operand : operands) {
+    std::error_code ec;
+    std::vector<std::string> paths;
+    if (std::filesystem::is_directory(operand, ec)) {
+      for (const auto& entry : std::filesystem::directory_iterator(operand, ec)) {
+        if (entry.is_regular_file() && entry.path().extension() == ".json") paths.push_back(entry.path().string());
+      }
+      if (ec) return Status::ioError("cannot list " + operand + ": " + ec.message());
+      std::sort(paths.begin(), paths.end());
+      if (paths.empty()) return Status::invalidArgument(operand + " holds no .json files");
+    } else {
+      paths.push_back(operand);
+    }
+    for (const std::string& path : paths) {
+      std::ifstream in(path, std::ios::binary);
+      if (!in) return Status::ioError("cannot read " + path);
+      std::ostringstream body;
+      body << in.rdbuf();
+      FhirFile f{path, body.str(), false};
+      // A cheap look at the resource types: a Bundle of only directory
+      // resources goes first, so the patients' conditional references resolve.
+      if (auto parsed = json::parse(f.text, fhirParseLimits()); parsed.isOk()) {
+        const json::Value* entries = parsed.value().find("entry");
+        bool onlyDirectory = entries && entries->asArray() && !entries->asArray()->empty();
+        if (onlyDirectory) {
+          for (const json::Value& e : *entries->asArray()) {
+            const json::Value* r = e.find("resource");
+            const json::Value* t = r ? r->find("resourceType") : nullptr;
+            const std::string type = t && t->asString() ? *t->asString() : "";
+            onlyDirectory = onlyDirectory && (type == "Practitioner" || type == "PractitionerRole" ||
+                                              type == "Organization" || type == "Location");
+          }
+        }
+        f.directoryOnly = onlyDirectory;
+      }
+      files.push_back(std::move(f));
+    }
+  }
+  std::stable_partition(files.begin(), files.end(), [](const FhirFile& f) { return f.directoryOnly; });
+  return files;
+}
+
+int importFhir(Cli& cli) {
+  std::vector<std::string> a(cli.args.begin() + 1, cli.args.end());
+  std::optional<std::string> clinic = takeOption(a, "--clinic");
+  const bool asJson = takeFlag(a, "--json");
+  if (!clinic || a.empty()) return fail(cli, "usage: charta-server import-fhir --clinic C [--json] FILE_OR_DIR...");
+  for (const std::string& operand : a) {
+    if (operand.rfind("--", 0) == 0) return fail(cli, "unknown option " + operand);
+  }
+  auto files = readFhirFiles(a);
+  if (!files.isOk()) return failStatus(cli, files.status());
+  auto store = openStore(cli);
+  if (!store.isOk()) return failStatus(cli, store.status());
+  ChartCache cache;
+  const bool bar = !asJson && ::isatty(STDERR_FILENO) == 1;
+  const auto started = std::chrono::steady_clock::now();
+  std::int64_t resources = 0, ops = 0, refusedFiles = 0;
+  std::map<std::string, std::array<std::int64_t, 3>> perType;  // imported, unchanged, directory
+  std::map<std::pair<std::string, std::string>, std::int64_t> skipped;
+  std::set<std::string> unresolved, patients;
+  json::Array reports;
+  const std::size_t total = files.value().size();
+  for (std::size_t i = 0; i < total; ++i) {
+    const FhirFile& f = files.value()[i];
+    auto report = importFhirBundle(*store.value(), cache, f.text, *clinic, shellActor());
+    if (!report.isOk()) {
+      if (bar) cli.err << "\n";
+      return failStatus(cli, report.status());
+    }
+    const FhirImportReport& r = report.value();
+    resources += r.resources;
+    if (asJson) {
+      json::Value v = fhirReportToJson(r);
+      v.set("file", f.path);
+      reports.push_back(std::move(v));
+    }
+    if (!r.applied) {
+      ++refusedFiles;
+      if (!asJson) {
+        if (bar) cli.err << "\r\033[K";
+        cli.err << f.path << ": refused, nothing imported ("
+                << (r.errors.size() >= kMaxFhirErrors ? "at least " : "") << r.errors.size() << " error"
+                << (r.errors.size() == 1 ? "" : "s") << ")\n";
+        for (std::size_t k = 0; k < r.errors.size() && k < 20; ++k) {
+          cli.err << "  " << (r.errors[k].path.empty() ? "(bundle)" : r.errors[k].path) << ": " << r.errors[k].message
+                  << "\n";
+        }
+        if (r.errors.size() > 20) cli.err << "  ... and " << r.errors.size() - 20 << " more\n";
+      }
+    } else {
+      ops += r.ops;
+      for (const auto& [t, n] : r.imported) perType[t][0] += n;
+      for (const auto& [t, n] : r.unchanged) perType[t][1] += n;
+      for (const auto& [t, n] : r.directory) perType[t][2] += n;
+      for (const auto& [t, reasons] : r.skipped) {
+        for (const auto& [why, n] : reasons) skipped[{t, why}] += n;
+      }
+      unresolved.insert(r.unresolved.begin(), r.unresolved.end());
+      patients.insert(r.patients.begin(), r.patients.end());
+    }
+    if (bar) {
+      const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+      const std::size_t width = 30, done = (i + 1) * width / total;
+      cli.err << "\r\033[K[" << std::string(done, '#') << std::string(width - done, '-') << "] " << i + 1 << "/"
+              << total << " files, " << resources << " resources, "
+              << static_cast<std::int64_t>(secs > 0 ? static_cast<double>(resources) / secs : 0.0) << " resources/s"
+              << std::flush;
+    }
+  }
+  if (bar) cli.err << "\n";
+  if (asJson) {
+    printJson(cli, json::Object{{"files", std::move(reports)}});
+    return refusedFiles == 0 ? 0 : 1;
+  }
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  cli.out << "imported " << total - static_cast<std::size_t>(refusedFiles) << " of " << total << " files into clinic "
+          << *clinic << " in " << static_cast<std::int64_t>(secs * 1000) << " ms: " << patients.size()
+          << " patients charted, " << ops << " ops, " << resources << " resources read\n";
+  if (!perType.empty()) {
+    cli.out << "\n  resource type                    imported  already imported  directory\n";
+    for (const auto& [t, c] : perType) {
+      char line[160];
+      std::snprintf(line, sizeof line, "  %-32s %8lld  %16lld  %9lld\n", t.c_str(), static_cast<long long>(c[0]),
+                    static_cast<long long>(c[1]), static_cast<long long>(c[2]));
+      cli.out << line;
+    }
+  }
+  if (!skipped.empty()) {
+    cli.out << "\nskipped (not charted):\n";
+    for (const auto& [k, n] : skipped) cli.out << "  " << n << " " << k.first << ": " << k.second << "\n";
+  }
+  if (!unresolved.empty()) {
+    cli.out << "\n" << unresolved.size() << " reference" << (unresolved.size() == 1 ? "" : "s")
+            << " resolved nowhere (import the Bundles that define them first; the names the records gave are kept):\n";
+    std::size_t shown = 0;
+    for (const std::string& u : unresolved) {
+      if (++shown > 10) {
+        cli.out << "  ... and " << unresolved.size() - 10 << " more\n";
+        break;
+      }
+      cli.out << "  " << u << "\n";
+    }
+  }
+  if (refusedFiles) cli.out << "\n" << refusedFiles << " file" << (refusedFiles == 1 ? "" : "s") << " refused\n";
+  return refusedFiles == 0 ? 0 : 1;
+}
+
 }  // namespace
 
 int runCommandLine(int argc, char** argv) {
@@ -345,6 +514,7 @@ int runCommandLine(int argc, char** argv) {
   if (cmd == "audit") return audit(cli);
   if (cmd == "backup") return backup(cli);
   if (cmd == "restore") return restore(cli);
+  if (cmd == "import-fhir") return importFhir(cli);
   return fail(cli, "unknown command \"" + cmd + "\"; see charta-server --help");
 }
 

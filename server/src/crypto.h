@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -47,5 +48,8 @@ bool equalConstantTime(std::string_view a, std::string_view b);
 
 std::string toHex(std::string_view bytes);
 std::string base64Encode(std::string_view bytes);
+// Standard base64 (padding required; ASCII whitespace between characters is
+// ignored, as in FHIR attachments); nullopt when it is not base64.
+std::optional<std::string> base64Decode(std::string_view text);
 
 }  // namespace charta::server

@@ -12,8 +12,10 @@ namespace {
 
 // Run on every open: a table added since a store was made (device_audit: the
 // highest audit seq stored per device; patient_keys: the break-glass lookup
-// index, built from the op log when meta "patient_keys" is absent) is created
-// then, so additive tables keep the schema version.
+// index, built from the op log when meta "patient_keys" is absent;
+// fhir_sources and fhir_directory: what FHIR imports charted and the
+// practitioners, organisations and locations they named) is created then, so
+// additive tables keep the schema version.
 constexpr std::string_view kSchema = R"SQL(
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS head (
@@ -65,6 +67,12 @@ CREATE TABLE IF NOT EXISTS audit (
 CREATE INDEX IF NOT EXISTS audit_patient ON audit (patient_id, seq);
 CREATE TABLE IF NOT EXISTS device_audit (
   device_id TEXT PRIMARY KEY, acked_seq {INT} NOT NULL, updated_at {INT} NOT NULL);
+CREATE TABLE IF NOT EXISTS fhir_sources (
+  source TEXT PRIMARY KEY, patient_id TEXT NOT NULL, op_replica {INT} NOT NULL, op_counter {INT} NOT NULL,
+  imported_at {INT} NOT NULL);
+CREATE INDEX IF NOT EXISTS fhir_sources_patient ON fhir_sources (patient_id);
+CREATE TABLE IF NOT EXISTS fhir_directory (
+  ref TEXT PRIMARY KEY, kind TEXT NOT NULL, display TEXT NOT NULL, updated_at {INT} NOT NULL);
 )SQL";
 
 std::string replaceAll(std::string s, std::string_view from, std::string_view to) {
@@ -113,7 +121,7 @@ const std::vector<std::string>& storeTables() {
   static const std::vector<std::string> kTables = {
       "meta",      "head",     "clinics",      "users",         "devices", "enrolment_codes",
       "sessions",  "patients", "patient_keys", "scope_changes", "ops",     "rejected_ops",
-      "conflicts", "audit",    "device_audit"};
+      "conflicts", "audit",    "device_audit",  "fhir_sources", "fhir_directory"};
   return kTables;
 }
 

@@ -170,6 +170,11 @@ void ChartCache::invalidate(const std::set<std::string>& patients) {
   for (const std::string& p : patients) m_charts.erase(p);
 }
 
+Status storeServerOps(WriteTx& tx, ChartCache& cache, std::map<std::string, crdt::ChartDocument*>& docs,
+                      const std::vector<const Op*>& ops, const std::string& clinic, std::vector<std::int64_t>& seqsOut) {
+  return storeOps(tx, cache, docs, ops, "server", clinic, std::vector<bool>(ops.size(), false), seqsOut);
+}
+
 Result<PushResult> pushOps(WriteTx& tx, ChartCache& cache, const Device& device, std::uint64_t serverReplica,
                            const std::vector<Op>& ops, std::int64_t futureBoundMs) {
   PushResult out;

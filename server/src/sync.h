@@ -73,6 +73,14 @@ struct PushResult {
 Result<PushResult> pushOps(WriteTx& tx, ChartCache& cache, const Device& device, std::uint64_t serverReplica,
                            const std::vector<crdt::Op>& ops, std::int64_t futureBoundMs);
 
+// Stores ops the server made itself (an import, a conflict resolution) for
+// patients of `clinic`: `docs` holds each patient's chart with the ops already
+// applied. Assigns sequences (seqsOut, in order) and reindexes conflicts and
+// break-glass keys, like a push.
+Status storeServerOps(WriteTx& tx, ChartCache& cache, std::map<std::string, crdt::ChartDocument*>& docs,
+                      const std::vector<const crdt::Op*>& ops, const std::string& clinic,
+                      std::vector<std::int64_t>& seqsOut);
+
 struct PullResult {
   std::vector<std::string> ops;  // encoded ops, in sequence order
   std::int64_t next = 0;         // the cursor for the next pull

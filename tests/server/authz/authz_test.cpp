@@ -752,6 +752,27 @@ class AuthzTest : public QObject {
                       }});
     }
 
+    // FHIR import: a one-patient Bundle with a new patient id each time.
+    for (std::string clinic : {kOwn, kOther, "nowhere"}) {
+      rows.push_back({"POST /v1/admin/fhir/import", "clinic " + clinic, Need::kAdmin,
+                      [this, clinic](const Caller&, bool) {
+                        json::Value patient = json::Object{{"resourceType", "Patient"},
+                                                           {"id", unique("fhir-authz")},
+                                                           {"gender", "female"},
+                                                           {"birthDate", "1990-04-01"}};
+                        json::Value bundle = json::Object{
+                            {"resourceType", "Bundle"},
+                            {"type", "collection"},
+                            {"entry", json::Array{json::Object{{"resource", std::move(patient)}}}}};
+                        return Request{"POST", "/v1/admin/fhir/import?clinic=" + clinic, json::serialize(bundle)};
+                      },
+                      [clinic](const Caller& c) {
+                        if (c.who == Who::kSysadmin) return clinic == "nowhere" ? 404 : 200;
+                        return clinic == c.userClinic ? 200 : 403;
+                      },
+                      nullptr, nullptr});
+    }
+
     // Last: it ends the session it is called with (each caller brings a fresh one).
     rows.push_back({"POST /v1/logout", "", Need::kSession, post("/v1/logout", "{}"), ok200, nullptr, nullptr});
   }
@@ -833,7 +854,7 @@ class AuthzTest : public QObject {
     // Every route of the route table is in the matrix.
     std::set<std::string> routes;
     for (const Row& row : m_rows) routes.insert(row.route);
-    QCOMPARE(static_cast<int>(routes.size()), 24);
+    QCOMPARE(static_cast<int>(routes.size()), 25);
   }
 
   // The revoked device is told to wipe (the body, not only the status).
