@@ -40,6 +40,7 @@ const Route kRoutes[] = {
     {"POST", "/v1/admin/audit/verify", "admin_audit_verify", Need::kSysadmin, &ApiRoutes::verifyAudit},
     {"POST", "/v1/admin/patients/move", "admin_patient_move", Need::kSysadmin, &ApiRoutes::movePatient},
     {"POST", "/v1/admin/fhir/import", "admin_fhir_import", Need::kAdmin, &ApiRoutes::importFhir},
+    {"GET", "/fhir/Patient/{}/$everything", "fhir_everything", Need::kAdmin, &ApiRoutes::exportFhir},
 };
 
 std::vector<std::string_view> segments(std::string_view path) {

@@ -4,6 +4,7 @@
 
 #include "api_internal.h"
 #include "crypto.h"
+#include "fhir_export.h"
 #include "fhir_import.h"
 
 namespace charta::server {
@@ -420,6 +421,21 @@ HttpResponse ApiRoutes::importFhir(Api& api, Api::Call& call) {
                                  call.req.remoteAddress);
   if (!report.isOk()) return statusResponse(api, report.status());
   return jsonResponse(report.value().applied ? 200 : 422, fhirReportToJson(report.value()));
+}
+
+HttpResponse ApiRoutes::exportFhir(Api& api, Api::Call& call) {
+  const std::string& patient = call.pathParams[0];
+  std::map<std::string, std::string> q;
+  if (auto bad = readQuery(call.req, {}, q)) return *bad;
+  // Scope: a clinic admin sees only their clinic's patients; any other
+  // patient is "not found", so that ids of other clinics are not confirmed.
+  const std::string scope = call.user->role == Role::kSysadmin ? std::string() : call.user->clinic;
+  auto bundles = exportPatients(store(api), charts(api), {patient}, scope, FhirBundleType::kSearchset, call.user->id,
+                                call.req.remoteAddress);
+  if (!bundles.isOk()) return statusResponse(api, bundles.status());
+  HttpResponse r = jsonResponse(200, bundles.value().front());
+  r.contentType = "application/fhir+json; charset=utf-8";
+  return r;
 }
 
 }  // namespace charta::server

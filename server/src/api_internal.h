@@ -61,6 +61,7 @@ struct ApiRoutes {
   static HttpResponse verifyAudit(Api& api, Api::Call& call);
   static HttpResponse movePatient(Api& api, Api::Call& call);
   static HttpResponse importFhir(Api& api, Api::Call& call);
+  static HttpResponse exportFhir(Api& api, Api::Call& call);
 
   // Helpers shared by the handlers.
   static Store& store(Api& api) { return api.m_store; }

@@ -18,6 +18,7 @@
 #include "backup.h"
 #include "charta/server/server.h"
 #include "crypto.h"
+#include "fhir_export.h"
 #include "fhir_import.h"
 #include "json.h"
 #include "store.h"
@@ -44,6 +45,8 @@ commands:
   admin list-conflicts [--clinic C] [--patient P]
   admin move-patient PATIENT CLINIC
   audit verify                  check the audit hash chain; exit 1 at the first broken link
+  export-fhir (--patient ID | --clinic C) --out DIR
+                                one FHIR R4 Bundle per patient, DIR/<patient>.json (audited)
   import-fhir --clinic C [--json] FILE_OR_DIR...
                                 import FHIR R4 patient Bundles (a folder: its *.json files,
                                 directory-only Bundles such as practitioners first); a Bundle that
@@ -384,6 +387,48 @@ Result<std::vector<FhirFile>> readFhirFiles(const std::vector<std::string>& oper
   return files;
 }
 
+int exportFhir(Cli& cli) {
+  std::vector<std::string> a(cli.args.begin() + 1, cli.args.end());
+  std::optional<std::string> patient = takeOption(a, "--patient");
+  std::optional<std::string> clinic = takeOption(a, "--clinic");
+  std::optional<std::string> out = takeOption(a, "--out");
+  if (!out || patient.has_value() == clinic.has_value() || !a.empty()) {
+    return fail(cli, "usage: charta-server export-fhir (--patient ID | --clinic C) --out DIR");
+  }
+  auto store = openStore(cli);
+  if (!store.isOk()) return failStatus(cli, store.status());
+  std::vector<std::string> patients;
+  if (patient) {
+    patients.push_back(*patient);
+  } else {
+    auto list = patientsOfClinic(*store.value(), *clinic);
+    if (!list.isOk()) return failStatus(cli, list.status());
+    patients = list.value();
+  }
+  std::error_code ec;
+  std::filesystem::create_directories(*out, ec);
+  if (ec) return fail(cli, "cannot create " + *out + ": " + ec.message());
+  ChartCache cache;
+  std::size_t written = 0, resources = 0;
+  for (const std::string& p : patients) {
+    auto bundles = exportPatients(*store.value(), cache, {p}, clinic.value_or(""), FhirBundleType::kCollection,
+                                  shellActor(), "");
+    if (!bundles.isOk()) return failStatus(cli, bundles.status());
+    const json::Value& bundle = bundles.value().front();
+    resources += bundle.find("entry")->asArray()->size();
+    const std::string id = *bundle.find("entry")->asArray()->front().find("resource")->find("id")->asString();
+    const std::string path = (std::filesystem::path(*out) / (id + ".json")).string();
+    std::ofstream file(path, std::ios::binary | std::ios::trunc);
+    file << json::serialize(bundle) << "\n";
+    file.close();
+    if (!file) return fail(cli, "cannot write " + path);
+    ++written;
+  }
+  cli.out << "exported " << written << " patient" << (written == 1 ? "" : "s") << " (" << resources
+          << " resources) to " << *out << "\n";
+  return 0;
+}
+
 int importFhir(Cli& cli) {
   std::vector<std::string> a(cli.args.begin() + 1, cli.args.end());
   std::optional<std::string> clinic = takeOption(a, "--clinic");
@@ -515,6 +560,7 @@ int runCommandLine(int argc, char** argv) {
   if (cmd == "backup") return backup(cli);
   if (cmd == "restore") return restore(cli);
   if (cmd == "import-fhir") return importFhir(cli);
+  if (cmd == "export-fhir") return exportFhir(cli);
   return fail(cli, "unknown command \"" + cmd + "\"; see charta-server --help");
 }
 

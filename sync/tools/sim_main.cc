@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "charta/crdt/op_factory.h"
 #include "charta/crdt/value.h"
 #include "charta/platform/passphrase_vault.h"
 #include "charta/sync/engine.h"
@@ -37,6 +38,7 @@ Usage:
   charta-sim enroll --server URL --code CODE --data DIR --user U --passphrase-file F
                     [--name NAME] [--ca-cert PEM] [--kdf moderate|tablet|interactive|minimum]
   charta-sim edit --data DIR --random N [--seed S] [--patients K]
+  charta-sim add-allergy --data DIR --patient P --substance S [--criticality low|high|unable-to-assess]
   charta-sim seed-demo --data DIR [--patients N] [--years Y] [--seed S] [--today YYYY-MM-DD]
   charta-sim sync --data DIR [--times N]
   charta-sim state-hash --data DIR
@@ -62,6 +64,9 @@ const std::map<std::string, std::string> kHelp = {
      "charta-sim edit --data DIR --random N [--seed S] [--patients K]\n"
      "Makes N random but valid clinical edits offline (K patients at least, default 4),\n"
      "including fields that every device edits, so concurrent edits conflict.\n"},
+    {"add-allergy",
+     "charta-sim add-allergy --data DIR --patient P --substance S [--criticality low|high|unable-to-assess]\n"
+     "Records an allergy to S in the chart of patient P (already on this tablet), offline.\n"},
     {"seed-demo",
      "charta-sim seed-demo --data DIR [--patients N] [--years Y] [--seed S] [--today YYYY-MM-DD]\n"
      "Writes N hand-made demo patients (default 24) for a demo clinic, offline: school\n"
@@ -275,6 +280,37 @@ int cmdEdit(const Args& args) {
   return 0;
 }
 
+int cmdAddAllergy(const Args& args) {
+  auto patient = args.options.find("patient");
+  auto substance = args.options.find("substance");
+  if (patient == args.options.end() || substance == args.options.end() || substance->second.empty()) {
+    return usageError("--patient P and --substance S are required");
+  }
+  std::string criticality;
+  if (auto it = args.options.find("criticality"); it != args.options.end()) {
+    criticality = it->second;
+    if (criticality != "low" && criticality != "high" && criticality != "unable-to-assess") {
+      return usageError("--criticality takes low, high or unable-to-assess");
+    }
+  }
+  Device device;
+  if (int rc = openDevice(args, device, false); rc != 0) return rc;
+  const std::vector<std::string> onTablet = device.replica->patients();
+  if (std::find(onTablet.begin(), onTablet.end(), patient->second) == onTablet.end()) {
+    return failure("patient " + patient->second + " is not on this tablet (sync first)");
+  }
+  std::vector<charta::crdt::FieldValue> fields{{charta::crdt::field::kDisplay, charta::crdt::Value{substance->second}}};
+  if (!criticality.empty()) fields.push_back({charta::crdt::field::kCriticality, charta::crdt::Value{criticality}});
+  auto op = device.replica->edit(patient->second,
+                                 [&](charta::crdt::OpFactory& fac, const charta::crdt::ChartDocument& doc) {
+                                   return fac.addEntry(doc, charta::crdt::Collection::kAllergies, fields);
+                                 });
+  if (!op.isOk()) return failure("cannot record the allergy: " + op.status().message());
+  std::cout << "{\"op\":" << jsonQuote(charta::crdt::toString(op.value().id))
+            << ",\"pending_ops\":" << device.replica->pendingOpCount() << "}\n";
+  return 0;
+}
+
 int cmdSeedDemo(const Args& args) {
   std::uint64_t patients = 0, years = 0, seed = 0;
   if (!parseCount(args, "patients", 24, patients)) return usageError("--patients takes a number");
@@ -419,6 +455,7 @@ int main(int argc, char** argv) {
   static const std::map<std::string, std::vector<std::string>> kAllowed = {
       {"enroll", {"server", "code", "data", "user", "passphrase-file", "name", "ca-cert", "kdf"}},
       {"edit", {"data", "random", "seed", "patients", "passphrase-file"}},
+      {"add-allergy", {"data", "patient", "substance", "criticality", "passphrase-file"}},
       {"seed-demo", {"data", "patients", "years", "seed", "today", "passphrase-file"}},
       {"sync", {"data", "times", "passphrase-file"}},
       {"state-hash", {"data", "passphrase-file"}},
@@ -433,6 +470,7 @@ int main(int argc, char** argv) {
   }
   if (args.command == "enroll") return cmdEnroll(args);
   if (args.command == "edit") return cmdEdit(args);
+  if (args.command == "add-allergy") return cmdAddAllergy(args);
   if (args.command == "seed-demo") return cmdSeedDemo(args);
   if (args.command == "sync") return cmdSync(args);
   if (args.command == "state-hash") return cmdStateHash(args);

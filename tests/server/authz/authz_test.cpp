@@ -773,6 +773,19 @@ class AuthzTest : public QObject {
                       nullptr, nullptr});
     }
 
+    // FHIR export of one chart: a clinic admin sees only their clinic's
+    // patients (another clinic's is "not found", so ids are not confirmed).
+    for (std::string clinic : {kOwn, kOther}) {
+      const std::string patient = clinic == kOwn ? "pt-demo" : "pt-other";
+      rows.push_back({"GET /fhir/Patient/{id}/$everything", "patient of " + clinic, Need::kAdmin,
+                      get("/fhir/Patient/" + patient + "/$everything"),
+                      [clinic](const Caller& c) {
+                        if (c.who == Who::kSysadmin) return 200;
+                        return clinic == c.userClinic ? 200 : 404;
+                      },
+                      nullptr, nullptr});
+    }
+
     // Last: it ends the session it is called with (each caller brings a fresh one).
     rows.push_back({"POST /v1/logout", "", Need::kSession, post("/v1/logout", "{}"), ok200, nullptr, nullptr});
   }
@@ -854,7 +867,7 @@ class AuthzTest : public QObject {
     // Every route of the route table is in the matrix.
     std::set<std::string> routes;
     for (const Row& row : m_rows) routes.insert(row.route);
-    QCOMPARE(static_cast<int>(routes.size()), 25);
+    QCOMPARE(static_cast<int>(routes.size()), 26);
   }
 
   // The revoked device is told to wipe (the body, not only the status).

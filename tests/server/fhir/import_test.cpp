@@ -4,7 +4,8 @@
 // with dates, vital signs with values and units); importing twice changes
 // nothing; invalid Bundles are refused whole with their error paths;
 // conditional references resolve only against directory Bundles imported
-// before; and the charta-server command line with its summary.
+// before; and the charta-server command line with its summary. On SQLite, or
+// on PostgreSQL when built with CHARTA_FHIR_TEST_POSTGRES.
 
 #include <QProcess>
 #include <QTemporaryDir>
@@ -19,9 +20,11 @@
 #include "api/api_harness.h"
 #include "charta/crdt/schema.h"
 #include "crypto.h"
+#include "fhir/fhir_test_support.h"
 #include "fhir_import.h"
 #include "json.h"
 #include "store.h"
+#include "support/postgres.h"
 #include "sync.h"
 
 using namespace charta;
@@ -34,36 +37,13 @@ namespace fs = std::filesystem;
 
 namespace {
 
-const fs::path kData = CHARTA_FHIR_DATA_DIR;
+using namespace charta::test::fhir;
 
-std::string readFile(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-std::vector<fs::path> bundlesIn(const fs::path& dir) {
-  std::vector<fs::path> out;
-  for (const auto& e : fs::directory_iterator(dir)) {
-    if (e.path().extension() == ".json") out.push_back(e.path());
-  }
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
-json::Value parseBundle(const std::string& text) {
-  auto v = json::parse(text, fhirParseLimits());
-  return v.isOk() ? v.value() : json::Value();
-}
-
-std::string str(const json::Value* v) { return v && v->asString() ? *v->asString() : std::string(); }
-std::string str(const json::Value& o, std::string_view k) { return str(o.find(k)); }
-const json::Array& arr(const json::Value& o, std::string_view k) {
-  static const json::Array kNone;
-  const json::Value* v = o.find(k);
-  return v && v->asArray() ? *v->asArray() : kNone;
-}
+#ifdef CHARTA_FHIR_TEST_POSTGRES
+constexpr bool kPostgres = true;
+#else
+constexpr bool kPostgres = false;
+#endif
 std::string firstCode(const json::Value* cc) {
   if (!cc) return {};
   const json::Array& codings = arr(*cc, "coding");
@@ -88,6 +68,11 @@ struct Harness {
 
   bool open(const std::string& sub = "store") {
     config.data = (fs::path(dir.path().toStdString()) / sub).string();
+    if (kPostgres) {
+      std::string error;
+      config.postgres = charta::test::newPostgresDatabase(&error);
+      if (config.postgres.empty()) return false;
+    }
     auto s = Store::open(config);
     if (!s.isOk()) return false;
     store = std::move(s.value());
@@ -397,12 +382,7 @@ class FhirImportTest : public QObject {
   void conditionalReferences() {
     const fs::path dir = kData / "synthea-r4-modern";
     std::vector<fs::path> patients, directory;
-    for (const fs::path& f : bundlesIn(dir)) {
-      const std::string name = f.filename().string();
-      (name.rfind("hospitalInformation", 0) == 0 || name.rfind("practitionerInformation", 0) == 0 ? directory
-                                                                                                  : patients)
-          .push_back(f);
-    }
+    for (const fs::path& f : bundlesIn(dir)) (isDirectoryBundle(f) ? directory : patients).push_back(f);
     QCOMPARE(directory.size(), std::size_t{2});
     QCOMPARE(patients.size(), std::size_t{2});
     {
@@ -450,13 +430,10 @@ class FhirImportTest : public QObject {
   // like any edit; a refused Bundle answers 422 with the paths.
   void httpImportReachesTablets() {
     TestServer server;
-    QVERIFY2(server.start(false), server.error.c_str());
+    QVERIFY2(server.start(kPostgres), server.error.c_str());
     AdminClient admin(server.url());
     QCOMPARE(admin.login("admin", "demo-admin-pass").status, 200);
-    fs::path smallest;
-    for (const fs::path& f : bundlesIn(kData / "synthea-r4")) {
-      if (smallest.empty() || fs::file_size(f) < fs::file_size(smallest)) smallest = f;
-    }
+    const fs::path smallest = smallestIn(kData / "synthea-r4");
     HttpResult ok = admin.http.post("/v1/admin/fhir/import?clinic=demo", readFile(smallest), admin.auth());
     QVERIFY2(ok.status == 200, ok.body.substr(0, 500).c_str());
     json::Value report = charta::test::parseJson(ok.body);
@@ -465,10 +442,7 @@ class FhirImportTest : public QObject {
     const std::int64_t ops = report.find("ops")->asInt().value_or(0);
     QVERIFY(ops > 0);
 
-    fs::path invalid = bundlesIn(kData / "invalid").front();
-    for (const fs::path& f : bundlesIn(kData / "invalid")) {
-      if (fs::file_size(f) < fs::file_size(invalid)) invalid = f;
-    }
+    const fs::path invalid = smallestIn(kData / "invalid");
     HttpResult bad = admin.http.post("/v1/admin/fhir/import?clinic=demo", readFile(invalid), admin.auth());
     QCOMPARE(bad.status, 422);
     json::Value refused = charta::test::parseJson(bad.body);
@@ -479,7 +453,9 @@ class FhirImportTest : public QObject {
     QCOMPARE(nowhere.status, 404);
 
     TabletClient tablet(server.url());
-    QCOMPARE(tablet.enrol(server.demoCode()).status, 200);
+    HttpResult code = admin.post("/v1/admin/enrolment-codes", json::Object{{"clinic", "demo"}});
+    QCOMPARE(code.status, 201);
+    QCOMPARE(tablet.enrol(str(charta::test::parseJson(code.body), "code")).status, 200);
     QCOMPARE(tablet.login("nurse", "demo-nurse-pass").status, 200);
     std::int64_t cursor = 0;
     std::vector<crdt::Op> pulled = tablet.pullAll(cursor);
@@ -506,7 +482,18 @@ class FhirImportTest : public QObject {
     const QString data = tmp.path() + QStringLiteral("/data");
     const QString bin = qEnvironmentVariable("CHARTA_SERVER_BIN");
     QVERIFY(!bin.isEmpty());
-    auto run = [&](const QStringList& args) {
+    QString conninfo;
+    if (kPostgres) {
+      std::string error;
+      conninfo = QString::fromStdString(charta::test::newPostgresDatabase(&error));
+      QVERIFY2(!conninfo.isEmpty(), error.c_str());
+    }
+    auto run = [&](QStringList args) {
+      // The same commands against PostgreSQL: --postgres CONNINFO for --data DIR.
+      if (const qsizetype i = args.indexOf(QStringLiteral("--data")); kPostgres && i >= 0) {
+        args[i] = QStringLiteral("--postgres");
+        args[i + 1] = conninfo;
+      }
       QProcess p;
       p.start(bin, args);
       p.closeWriteChannel();
