@@ -314,7 +314,7 @@ class Importer {
   // Bundle, else in the directory of earlier imports, else reported.
   Result<std::string> resolveName(const json::Value* reference);
   std::optional<std::string> patientOf(const BundleEntry& e);
-  OpId visitOf(const json::Value* encounterRef) const;
+  OpId visitOf(const crdt::ChartDocument& doc, const json::Value* encounterRef) const;
 
   Status emit(crdt::ChartDocument& doc, Op op);
   Status chartPatient(const BundleEntry& e, crdt::ChartDocument& doc);
@@ -390,19 +390,23 @@ std::optional<std::string> Importer::patientOf(const BundleEntry& e) {
   return std::nullopt;
 }
 
-OpId Importer::visitOf(const json::Value* encounterRef) const {
+OpId Importer::visitOf(const crdt::ChartDocument& doc, const json::Value* encounterRef) const {
   if (!encounterRef) return {};
   const std::string ref = text(*encounterRef, "reference");
   std::string source = ref;
   if (const BundleEntry* e = local(ref)) source = e->source;
   auto it = m_visits.find(source);
-  return it == m_visits.end() ? OpId{} : it->second;
+  if (it == m_visits.end()) return {};
+  // Only a visit of this patient's chart: an encounter of another patient is not linked.
+  const crdt::Entry* visit = doc.findEntry(it->second);
+  return visit && visit->collection == Collection::kVisits ? it->second : OpId{};
 }
 
 Status Importer::emit(crdt::ChartDocument& doc, Op op) {
   auto applied = doc.apply(op);
-  if (!applied.isOk())
+  if (!applied.isOk()) {
     return Status::corruption("an imported op was refused by the chart: " + applied.status().message());
+  }
   ++m_opsPerPatient[doc.patientId()];
   m_ops.push_back(std::move(op));
   return Status::ok();
@@ -660,7 +664,7 @@ Status Importer::chartEntry(const BundleEntry& e, crdt::ChartDocument& doc) {
   if (!lossy.empty()) notes.push_back("Imported with FHIR " + lossy + ".");
   put(field::kNote, joinNonEmpty(notes, "\n"));
   fields.push_back({crdt::kStatusField, Value{static_cast<std::int64_t>(status)}});
-  Op op = m_factory.addEntry(doc, coll, std::move(fields), visitOf(encounter));
+  Op op = m_factory.addEntry(doc, coll, std::move(fields), visitOf(doc, encounter));
   m_newSources.emplace_back(e.source, op.id);
   return emit(doc, std::move(op));
 }
@@ -702,7 +706,7 @@ Status Importer::chartObservation(const BundleEntry& e, crdt::ChartDocument& doc
     skip(e.type, "no effective time");
     return Status::ok();
   }
-  const OpId visit = visitOf(r.find("encounter"));
+  const OpId visit = visitOf(doc, r.find("encounter"));
 
   // One result: code, value (value[x] of the resource or of a component).
   struct Result1 {
@@ -800,7 +804,7 @@ Status Importer::chartNote(const BundleEntry& e, crdt::ChartDocument& doc, const
     return Status::ok();
   }
   const std::string note = title.empty() ? body : title + "\n\n" + body;
-  Op start = m_factory.startNote(doc, note, visitOf(encounterRef));
+  Op start = m_factory.startNote(doc, note, visitOf(doc, encounterRef));
   const OpId id = start.id;
   m_newSources.emplace_back(e.source, id);
   if (Status s = emit(doc, std::move(start)); !s.isOk()) return s;
@@ -836,11 +840,15 @@ Status Importer::run(const json::Value& bundle) {
     if (!res) continue;
     BundleEntry e{i, text(entries[i], "fullUrl"), res, text(*res, "resourceType"), {}};
     e.source = sourceKeyOf(*res, e.type, e.fullUrl);
-    m_byRef.emplace(e.source, m_entries.size());
+    if (auto [it, added] = m_byRef.emplace(e.source, m_entries.size()); !added) {
+      error(e, "id", e.source + " is in this Bundle twice (also entry[" + std::to_string(m_entries[it->second].index) +
+                         "])");
+    }
     if (!e.fullUrl.empty()) m_byRef.emplace(e.fullUrl, m_entries.size());
     m_entries.push_back(std::move(e));
   }
   m_report.resources = static_cast<std::int64_t>(m_entries.size());
+  if (!m_report.errors.empty()) return Status::invalidArgument("bundle refused");
 
   // Sources imported before (and the patient each belongs to).
   std::vector<std::vector<DbValue>> keys;

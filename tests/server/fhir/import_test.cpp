@@ -370,6 +370,19 @@ class FhirImportTest : public QObject {
     QVERIFY2(found, errorsText(r.value()).c_str());
     QCOMPARE(h.count("ops"), std::int64_t{0});
 
+    // The same resource twice in one Bundle.
+    json::Value twice = parseBundle(readFile(bundlesIn(kData / "synthea-r4").front()));
+    for (auto& [k, v] : *twice.asObject()) {
+      if (k != "entry") continue;
+      json::Value last = v.asArray()->back();
+      v.asArray()->push_back(std::move(last));
+    }
+    auto dup = importFhirBundle(*h.store, h.cache, json::serialize(twice), "north", "test");
+    QVERIFY(dup.isOk() && !dup.value().applied);
+    QVERIFY2(dup.value().errors.front().message.find("in this Bundle twice") != std::string::npos,
+             errorsText(dup.value()).c_str());
+    QCOMPARE(h.count("ops"), std::int64_t{0});
+
     auto notJson = importFhirBundle(*h.store, h.cache, "{\"resourceType\": \"Bundle\",", "north", "test");
     QVERIFY(notJson.isOk() && !notJson.value().applied && !notJson.value().errors.empty());
     auto notBundle = importFhirBundle(*h.store, h.cache, R"({"resourceType":"Patient","id":"x"})", "north", "test");
