@@ -134,17 +134,32 @@ class Exporter {
     }
     return out;
   }
+  // One line per open conflict of an entry's fields (the null id: demographics).
+  std::vector<std::string> conflictLines(const OpId& entry) const {
+    std::vector<std::string> lines;
+    auto it = m_conflicts.find(entry);
+    if (it == m_conflicts.end()) return lines;
+    for (const crdt::Conflict& c : it->second) {
+      auto spec = crdt::findField(c.field.collection, c.field.field);
+      lines.push_back(conflictText(c, spec ? spec->name : "a field"));
+    }
+    return lines;
+  }
   // The entry's note, then one line per open conflict of its fields.
   json::Array notesOf(const crdt::Entry& e) const {
     json::Array notes;
     if (std::string n = textOf(e.fieldValue(field::kNote)); !n.empty()) notes.push_back(json::Object{{"text", n}});
-    auto it = m_conflicts.find(e.id);
-    if (it == m_conflicts.end()) return notes;
-    for (const crdt::Conflict& c : it->second) {
-      auto spec = crdt::findField(c.field.collection, c.field.field);
-      notes.push_back(json::Object{{"text", conflictText(c, spec ? spec->name : "a field")}});
-    }
+    for (std::string& line : conflictLines(e.id)) notes.push_back(json::Object{{"text", std::move(line)}});
     return notes;
+  }
+  // Resources without a note (Patient, Encounter) carry open conflicts as extensions.
+  json::Array conflictExtensions(const OpId& entry) const {
+    json::Array extensions;
+    for (std::string& line : conflictLines(entry)) {
+      extensions.push_back(
+          json::Object{{"url", std::string(kOpenConflictExtension)}, {"valueString", std::move(line)}});
+    }
+    return extensions;
   }
   std::string text(const crdt::Entry& e, crdt::FieldId f) const { return textOf(e.fieldValue(f)); }
   static EntryStatus status(const crdt::Entry& e) { return static_cast<EntryStatus>(e.currentStatus()); }
@@ -171,14 +186,7 @@ void Exporter::patient() {
     const crdt::Register& r = m_doc.demographic(f);
     return r.empty() ? std::string() : textOf(r.current().value);
   };
-  json::Array extensions;
-  if (auto it = m_conflicts.find(OpId{}); it != m_conflicts.end()) {
-    for (const crdt::Conflict& c : it->second) {
-      auto spec = crdt::findField(Collection::kDemographics, c.field.field);
-      extensions.push_back(json::Object{{"url", std::string(kOpenConflictExtension)},
-                                        {"valueString", conflictText(c, spec ? spec->name : "a field")}});
-    }
-  }
+  json::Array extensions = conflictExtensions(OpId{});
   if (!extensions.empty()) p.emplace_back("extension", std::move(extensions));
   json::Array identifiers;
   for (const auto& [id, e] : m_doc.entries(Collection::kIdentifiers)) {
@@ -382,14 +390,7 @@ void Exporter::visit(const crdt::Entry& e) {
     v.emplace_back("location", json::Array{json::Object{{"location", json::Object{{"display", where}}}}});
   }
   // Encounter has no note: open conflicts go in an extension.
-  json::Array conflicts;
-  if (auto it = m_conflicts.find(e.id); it != m_conflicts.end()) {
-    for (const crdt::Conflict& c : it->second) {
-      auto spec = crdt::findField(c.field.collection, c.field.field);
-      conflicts.push_back(json::Object{{"url", std::string(kOpenConflictExtension)},
-                                       {"valueString", conflictText(c, spec ? spec->name : "a field")}});
-    }
-  }
+  json::Array conflicts = conflictExtensions(e.id);
   if (!conflicts.empty()) v.emplace_back("extension", std::move(conflicts));
   add("Encounter/" + crdt::toString(e.id), std::move(v));
 }

@@ -277,6 +277,11 @@ const json::Value* patientRef(const BundleEntry& e) {
 
 // ---- the import itself ---------------------------------------------------
 
+// A source imported before: its patient, first op and the patient's clinic.
+constexpr std::string_view kKnownSourceSql =
+    "SELECT s.patient_id, s.op_replica, s.op_counter, p.clinic_id FROM fhir_sources s "
+    "JOIN patients p ON p.id = s.patient_id WHERE s.source = $1";
+
 struct KnownSource {
   std::string patient;
   OpId op;
@@ -341,7 +346,11 @@ class Importer {
   std::set<std::string> m_documentTexts;                 // texts the Bundle's DocumentReferences carry
   std::set<std::string> m_unresolved;
   std::vector<Op> m_ops;
-  std::vector<std::pair<std::string, OpId>> m_newSources;  // source -> its first op
+  struct NewSource {
+    std::string source, patient;
+    OpId op;  // the first op the resource made
+  };
+  std::vector<NewSource> m_newSources;
   std::map<std::string, std::int64_t> m_opsPerPatient;
 };
 
@@ -374,10 +383,7 @@ std::optional<std::string> Importer::patientOf(const BundleEntry& e) {
   if (it != m_patientIds.end()) return it->second;
   auto known = m_known.find(source);
   if (!source.empty() && known == m_known.end()) {
-    auto rows = m_tx.conn().query(
-        "SELECT s.patient_id, s.op_replica, s.op_counter, p.clinic_id FROM fhir_sources s "
-        "JOIN patients p ON p.id = s.patient_id WHERE s.source = $1",
-        P{source});
+    auto rows = m_tx.conn().query(kKnownSourceSql, P{source});
     if (rows.isOk() && !rows.value().empty() && dbText(rows.value()[0][3]) == m_clinic) {
       known = m_known.emplace(source, KnownSource{dbText(rows.value()[0][0]), {}}).first;
     }
@@ -461,7 +467,7 @@ Status Importer::chartPatient(const BundleEntry& e, crdt::ChartDocument& doc) {
                                               Value{std::string("unknown")}));
     if (!s.isOk()) return s;
   }
-  m_newSources.emplace_back(e.source, m_ops[before].id);
+  m_newSources.push_back({e.source, doc.patientId(), m_ops[before].id});
   return Status::ok();
 }
 
@@ -526,7 +532,7 @@ Status Importer::chartVisit(const BundleEntry& e, crdt::ChartDocument& doc) {
   fields.push_back({crdt::kStatusField, Value{static_cast<std::int64_t>(st)}});
   Op op = m_factory.addEntry(doc, Collection::kVisits, std::move(fields));
   m_visits[e.source] = op.id;
-  m_newSources.emplace_back(e.source, op.id);
+  m_newSources.push_back({e.source, doc.patientId(), op.id});
   return emit(doc, std::move(op));
 }
 
@@ -665,7 +671,7 @@ Status Importer::chartEntry(const BundleEntry& e, crdt::ChartDocument& doc) {
   put(field::kNote, joinNonEmpty(notes, "\n"));
   fields.push_back({crdt::kStatusField, Value{static_cast<std::int64_t>(status)}});
   Op op = m_factory.addEntry(doc, coll, std::move(fields), visitOf(doc, encounter));
-  m_newSources.emplace_back(e.source, op.id);
+  m_newSources.push_back({e.source, doc.patientId(), op.id});
   return emit(doc, std::move(op));
 }
 
@@ -785,7 +791,7 @@ Status Importer::chartObservation(const BundleEntry& e, crdt::ChartDocument& doc
     obs.visit = visit;
     Op op = m_factory.appendObservation(doc, std::move(obs));
     const OpId id = op.id;
-    if (firstOp) m_newSources.emplace_back(e.source, id);
+    if (firstOp) m_newSources.push_back({e.source, doc.patientId(), id});
     firstOp = false;
     if (Status s = emit(doc, std::move(op)); !s.isOk()) return s;
     if (status == "entered-in-error") {
@@ -806,7 +812,7 @@ Status Importer::chartNote(const BundleEntry& e, crdt::ChartDocument& doc, const
   const std::string note = title.empty() ? body : title + "\n\n" + body;
   Op start = m_factory.startNote(doc, note, visitOf(doc, encounterRef));
   const OpId id = start.id;
-  m_newSources.emplace_back(e.source, id);
+  m_newSources.push_back({e.source, doc.patientId(), id});
   if (Status s = emit(doc, std::move(start)); !s.isOk()) return s;
   if (final) {
     if (Status s = emit(doc, m_factory.signNote(doc, id, note)); !s.isOk()) return s;
@@ -841,8 +847,8 @@ Status Importer::run(const json::Value& bundle) {
     BundleEntry e{i, text(entries[i], "fullUrl"), res, text(*res, "resourceType"), {}};
     e.source = sourceKeyOf(*res, e.type, e.fullUrl);
     if (auto [it, added] = m_byRef.emplace(e.source, m_entries.size()); !added) {
-      error(e, "id", e.source + " is in this Bundle twice (also entry[" + std::to_string(m_entries[it->second].index) +
-                         "])");
+      error(e, "id",
+            e.source + " is in this Bundle twice (also entry[" + std::to_string(m_entries[it->second].index) + "])");
     }
     if (!e.fullUrl.empty()) m_byRef.emplace(e.fullUrl, m_entries.size());
     m_entries.push_back(std::move(e));
@@ -853,10 +859,7 @@ Status Importer::run(const json::Value& bundle) {
   // Sources imported before (and the patient each belongs to).
   std::vector<std::vector<DbValue>> keys;
   for (const BundleEntry& e : m_entries) keys.push_back({e.source});
-  auto known = m_tx.conn().queryMany(
-      "SELECT s.patient_id, s.op_replica, s.op_counter, p.clinic_id FROM fhir_sources s "
-      "JOIN patients p ON p.id = s.patient_id WHERE s.source = $1",
-      keys);
+  auto known = m_tx.conn().queryMany(kKnownSourceSql, keys);
   if (!known.isOk()) return known.status();
   for (std::size_t i = 0; i < m_entries.size(); ++i) {
     if (known.value()[i].empty()) continue;
@@ -1020,14 +1023,9 @@ Status Importer::run(const json::Value& bundle) {
   if (Status s = storeServerOps(m_tx, m_cache, m_docs, ptrs, m_clinic, seqs); !s.isOk()) return s;
   if (!m_ops.empty()) m_tx.head().serverCounter = static_cast<std::int64_t>(m_factory.nextSeq() - 1);
   std::vector<std::vector<DbValue>> sourceRows;
-  for (const auto& [source, op] : m_newSources) {
-    const Op* owner = nullptr;
-    for (const Op& o : m_ops) {
-      if (o.id == op) owner = &o;
-    }
-    if (!owner) continue;
-    sourceRows.push_back({source, owner->patient, static_cast<std::int64_t>(op.replica.value),
-                          static_cast<std::int64_t>(op.seq), m_tx.now()});
+  for (const NewSource& n : m_newSources) {
+    sourceRows.push_back({n.source, n.patient, static_cast<std::int64_t>(n.op.replica.value),
+                          static_cast<std::int64_t>(n.op.seq), m_tx.now()});
   }
   if (!sourceRows.empty()) {
     auto r = m_tx.conn().queryMany(
