@@ -2,6 +2,7 @@
 #include <exception>
 
 #include "api_internal.h"
+#include "crypto.h"
 
 namespace charta::server {
 namespace {
@@ -41,6 +42,12 @@ const Route kRoutes[] = {
     {"POST", "/v1/admin/patients/move", "admin_patient_move", Need::kSysadmin, &ApiRoutes::movePatient},
     {"POST", "/v1/admin/fhir/import", "admin_fhir_import", Need::kAdmin, &ApiRoutes::importFhir},
     {"GET", "/fhir/Patient/{}/$everything", "fhir_everything", Need::kAdmin, &ApiRoutes::exportFhir},
+    {"GET", "/v1/admin/activity", "admin_activity", Need::kSysadmin, &ApiRoutes::activity},
+    {"GET", "/admin", "console_page", Need::kNothing, &ApiRoutes::consolePage},
+    {"GET", "/admin/{}", "console_asset", Need::kNothing, &ApiRoutes::consoleAsset},
+    {"POST", "/v1/console/session", "console_sign_in", Need::kNothing, &ApiRoutes::consoleSignIn},
+    {"GET", "/v1/console/session", "console_session", Need::kSession, &ApiRoutes::consoleSession},
+    {"POST", "/v1/console/logout", "console_logout", Need::kSession, &ApiRoutes::consoleLogout},
 };
 
 std::vector<std::string_view> segments(std::string_view path) {
@@ -135,6 +142,27 @@ std::optional<HttpResponse> authenticate(Api& api, Api::Call& call) {
         return Status::ok();
       }
       call.user = user.value();
+      call.sessionExpiresAt = session.value()->expiresAt;
+    } else if (const std::string* cookies = req.header("cookie")) {
+      // The console's session cookie: a sysadmin's session without a device.
+      auto token = cookieValue(*cookies, kConsoleCookie);
+      if (!token) return Status::ok();
+      auto session = findSession(c, *token, now);
+      if (!session.isOk()) return session.status();
+      if (!session.value() || !session.value()->device.empty()) {
+        error = unauthorised("the console session is unknown or has expired: sign in again");
+        return Status::ok();
+      }
+      auto user = findUser(c, session.value()->user);
+      if (!user.isOk()) return user.status();
+      if (!user.value() || user.value()->revokedAt || user.value()->role != Role::kSysadmin) {
+        error = unauthorised("the account was revoked");
+        return Status::ok();
+      }
+      call.sessionToken = *token;
+      call.sessionExpiresAt = session.value()->expiresAt;
+      call.user = user.value();
+      call.viaCookie = true;
     }
     return Status::ok();
   });
@@ -177,7 +205,8 @@ Api::Api(const Config& config, Store& store, Logger& log)
       m_store(store),
       m_log(log),
       m_accountThrottle(config.loginMaxFailures),
-      m_addressThrottle(config.loginMaxFailures * 4) {
+      m_addressThrottle(config.loginMaxFailures * 4),
+      m_startedAt(nowMs()) {
   m_store.setRollbackHook([this](const std::set<std::string>& patients) { m_charts.invalidate(patients); });
 }
 
@@ -185,7 +214,7 @@ HttpResponse Api::handle(const HttpRequest& req) {
   auto started = std::chrono::steady_clock::now();
   const Route* route = nullptr;
   bool pathKnown = false;
-  Call call{req, {}, std::nullopt, std::nullopt, {}};
+  Call call{req, {}, std::nullopt, std::nullopt, {}, 0, false};
   for (const Route& r : kRoutes) {
     std::vector<std::string> params;
     if (!matches(r.pattern, req.path, params)) continue;
@@ -207,6 +236,16 @@ HttpResponse Api::handle(const HttpRequest& req) {
       if (route->need != Need::kNothing || req.header("x-charta-device") || req.header("authorization")) {
         denied = authenticate(*this, call);
       }
+      // A cookie rides along with any request the browser sends, also one a
+      // page of another site makes it send: every state-changing request
+      // signed in by the cookie must carry the session's CSRF token, which
+      // only the console's own script can have read.
+      if (!denied && call.viaCookie && req.method != "GET" && req.method != "HEAD") {
+        const std::string* sent = req.header("x-charta-csrf");
+        if (!sent || !equalConstantTime(*sent, csrfTokenFor(call.sessionToken))) {
+          denied = errorResponse(403, "csrf", "the request lacks the console's CSRF token: reload the page");
+        }
+      }
       if (!denied) denied = authorise(call, route->need);
       resp = denied ? *denied : route->handler(*this, call);
     } catch (const std::exception& e) {
@@ -220,6 +259,12 @@ HttpResponse Api::handle(const HttpRequest& req) {
   if (resp.status >= 400 && resp.status < 500) m_metrics.error("client");
   if (route && (routeName == "push" || routeName == "pull") && resp.status < 400) {
     m_metrics.syncLatency(routeName, seconds);
+  }
+  if (route && route->need == Need::kSync) {
+    std::int64_t now = nowMs();
+    if (routeName == "push") m_metrics.activity(Metrics::Activity::kPush, 1, now);
+    if (routeName == "pull") m_metrics.activity(Metrics::Activity::kPull, 1, now);
+    if (resp.status >= 400) m_metrics.activity(Metrics::Activity::kError, 1, now);
   }
   if (m_log.minLevel() <= Logger::Level::kDebug || resp.status >= 400) {
     m_log.log(resp.status >= 500 ? Logger::Level::kError

@@ -39,6 +39,7 @@ class Api {
   ChartCache m_charts;
   LoginThrottle m_accountThrottle;
   LoginThrottle m_addressThrottle;
+  std::int64_t m_startedAt;  // ms since the epoch
 };
 
 }  // namespace charta::server

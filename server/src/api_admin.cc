@@ -224,6 +224,7 @@ HttpResponse ApiRoutes::listDevices(Api& api, Api::Call& call) {
                                {"clinic", d.clinic},
                                {"replica_id", std::to_string(d.replica)},
                                {"enrolled_at", d.enrolledAt},
+                               {"enrolled_by", d.enrolledBy},
                                {"revoked_at", optionalTime(d.revokedAt)},
                                {"last_seen_at", optionalTime(d.lastSeenAt)},
                                {"last_push_at", optionalTime(d.lastPushAt)},
@@ -236,7 +237,9 @@ HttpResponse ApiRoutes::listDevices(Api& api, Api::Call& call) {
                                {"last_error_at", optionalTime(d.lastErrorAt)},
                                {"stale", stale}});
   }
-  return jsonResponse(200, json::Object{{"head", head}, {"devices", std::move(out)}});
+  return jsonResponse(
+      200, json::Object{
+               {"head", head}, {"devices", std::move(out)}, {"stale_after_seconds", config(api).staleDeviceSeconds}});
 }
 
 HttpResponse ApiRoutes::revokeDevice(Api& api, Api::Call& call) {
@@ -256,35 +259,77 @@ HttpResponse ApiRoutes::revokeDevice(Api& api, Api::Call& call) {
 
 HttpResponse ApiRoutes::listConflicts(Api& api, Api::Call& call) {
   std::map<std::string, std::string> q;
-  if (auto e = readQuery(call.req, {"clinic", "patient", "limit", "offset"}, q)) return *e;
+  if (auto e = readQuery(call.req, {"clinic", "patient", "id", "field", "opened_before", "limit", "offset"}, q)) {
+    return *e;
+  }
   std::int64_t limit = 0, offset = 0;
   if (auto e = readLimits(q, limit, offset)) return *e;
+  ConflictFilter filter{q["clinic"], q["patient"], q["id"], q["field"], 0};
+  if (q.count("opened_before")) {
+    auto v = parseInt(q["opened_before"]);
+    if (!v || *v <= 0) return errorResponse(400, "invalid", "opened_before: a time in ms since the epoch");
+    filter.openedBefore = *v;
+  }
   std::vector<ConflictRow> rows;
   std::int64_t total = 0;
+  // Where each competing value came from, by op id.
+  std::map<std::string, OpOrigin> origins;
+  std::vector<json::Value> details;
   Status s = store(api).read([&](Connection& c) -> Status {
-    auto r = server::listConflicts(c, q["clinic"], q["patient"], limit, offset);
+    auto r = server::listConflicts(c, filter, limit, offset);
     if (!r.isOk()) return r.status();
     rows = r.value();
-    auto n = countConflicts(c);
+    auto n = countConflicts(c, filter);
     if (!n.isOk()) return n.status();
     total = n.value();
+    for (const ConflictRow& row : rows) {
+      auto detail = json::parse(row.detail);
+      details.push_back(detail.isOk() ? std::move(detail).value() : json::Value::object());
+      const json::Value* values = details.back().find("values");
+      if (!values || !values->isArray()) continue;
+      for (const json::Value& v : *values->asArray()) {
+        const json::Value* op = v.find("op");
+        const std::string* id = op ? op->asString() : nullptr;
+        if (!id || origins.count(*id)) continue;
+        auto o = opOrigin(c, *id);
+        if (!o.isOk()) return o.status();
+        if (o.value()) origins.emplace(*id, *o.value());
+      }
+    }
     return Status::ok();
   });
   if (s.isOk()) s = auditRead(store(api), call, "admin.conflicts.read", q["clinic"], q["patient"]);
   if (!s.isOk()) return statusResponse(api, s);
   json::Array out;
-  for (const ConflictRow& row : rows) {
-    auto detail = json::parse(row.detail);
-    out.push_back(json::Object{
-        {"id", row.id},
-        {"patient", row.patient},
-        {"clinic", row.clinic},
-        {"path", row.path},
-        {"clinical", row.clinical},
-        {"opened_at", row.openedAt},
-        {"values",
-         detail.isOk() && detail.value().find("values") ? *detail.value().find("values") : json::Value::array()},
-        {"shown", detail.isOk() && detail.value().find("shown") ? *detail.value().find("shown") : json::Value()}});
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    const ConflictRow& row = rows[i];
+    json::Array values;
+    if (const json::Value* vs = details[i].find("values"); vs && vs->isArray()) {
+      for (json::Value v : *vs->asArray()) {
+        if (!v.isObject()) continue;
+        const json::Value* op = v.find("op");
+        const std::string* id = op ? op->asString() : nullptr;
+        auto o = id ? origins.find(*id) : origins.end();
+        const bool known = o != origins.end();
+        v.set("device_id", known && !o->second.device.empty() ? json::Value(o->second.device) : json::Value());
+        v.set("device_name", known
+                                 ? json::Value(o->second.device.empty() ? std::string("server") : o->second.deviceName)
+                                 : json::Value());
+        v.set("written_at", known ? json::Value(o->second.writtenAt) : json::Value());
+        v.set("received_at", known ? json::Value(o->second.receivedAt) : json::Value());
+        values.push_back(std::move(v));
+      }
+    }
+    const json::Value* shown = details[i].find("shown");
+    out.push_back(json::Object{{"id", row.id},
+                               {"patient", row.patient},
+                               {"clinic", row.clinic},
+                               {"path", row.path},
+                               {"clinical", row.rank > 0},
+                               {"significant", row.rank >= 2},
+                               {"opened_at", row.openedAt},
+                               {"values", std::move(values)},
+                               {"shown", shown ? *shown : json::Value()}});
   }
   return jsonResponse(200, json::Object{{"total", total}, {"conflicts", std::move(out)}});
 }
@@ -302,7 +347,9 @@ HttpResponse ApiRoutes::resolveConflict(Api& api, Api::Call& call) {
   }
   if (!value) return errorResponse(400, "invalid", "body.value: the value to keep is required");
   crdt::Value v;
-  if (auto str = value->asString()) {
+  if (value->isNull()) {
+    v = std::monostate{};  // keep "no value": one side cleared the field
+  } else if (auto str = value->asString()) {
     v = *str;
   } else if (auto i = value->asInt()) {
     v = *i;
@@ -311,7 +358,7 @@ HttpResponse ApiRoutes::resolveConflict(Api& api, Api::Call& call) {
   } else if (auto b = value->asBool()) {
     v = *b;
   } else {
-    return errorResponse(400, "invalid", "body.value: a string, number or boolean");
+    return errorResponse(400, "invalid", "body.value: a string, number, boolean or null");
   }
   crdt::Op op;
   Status s = store(api).write([&](WriteTx& tx) -> Status {
@@ -333,7 +380,8 @@ HttpResponse ApiRoutes::queryAudit(Api& api, Api::Call& call) {
   q.erase("offset");
   if (auto e = readLimits(q, limit, offset)) return *e;
   std::string sql =
-      "SELECT seq, at, user_id, device_id, address, action, clinic_id, patient_id, detail, hash FROM audit WHERE 1 = 1";
+      "SELECT seq, at, user_id, device_id, address, action, clinic_id, patient_id, detail, hash, prev_hash "
+      "FROM audit WHERE 1 = 1";
   std::vector<DbValue> params;
   auto addText = [&](const char* key, const char* column) {
     if (!q.count(key)) return;
@@ -355,18 +403,45 @@ HttpResponse ApiRoutes::queryAudit(Api& api, Api::Call& call) {
   params.push_back(limit);
   sql += " ORDER BY seq LIMIT $" + std::to_string(params.size());
   std::vector<DbRow> rows;
+  // The hash of the row before each one listed, to check its link.
+  std::map<std::int64_t, std::string> before;
   Status s = store(api).read([&](Connection& c) -> Status {
     auto r = c.query(sql, params);
     if (!r.isOk()) return r.status();
     rows = std::move(r).value();
+    std::vector<DbValue> seqs;
+    std::string in;
+    for (const DbRow& row : rows) {
+      std::int64_t prevSeq = dbInt(row[0]) - 1;
+      if (prevSeq < 1) continue;
+      seqs.push_back(prevSeq);
+      in += (in.empty() ? "$" : ", $") + std::to_string(seqs.size());
+    }
+    if (seqs.empty()) return Status::ok();
+    auto prev = c.query("SELECT seq, hash FROM audit WHERE seq IN (" + in + ")", seqs);
+    if (!prev.isOk()) return prev.status();
+    for (const DbRow& p : prev.value()) before[dbInt(p[0])] = dbBytes(p[1]);
     return Status::ok();
   });
   if (s.isOk()) s = auditRead(store(api), call, "admin.audit.read", "", q["patient"]);
   if (!s.isOk()) return statusResponse(api, s);
   json::Array out;
   for (const DbRow& row : rows) {
+    const std::int64_t seq = dbInt(row[0]);
+    const std::string prevHash = dbBytes(row[10]);
+    // Each row on its own: its content still gives its hash, and it links to
+    // the row before it. (The verify call checks the whole chain.)
+    std::string problem;
+    AuditEvent e{dbText(row[2]), dbText(row[3]), dbText(row[4]), dbText(row[5]),
+                 dbText(row[6]), dbText(row[7]), dbText(row[8])};
+    if (auditRowHash(prevHash, seq, dbInt(row[1]), e) != dbBytes(row[9])) {
+      problem = "changed after it was written";
+    } else if (seq == 1 ? prevHash != std::string(32, '\0') : (!before.count(seq - 1) || before[seq - 1] != prevHash)) {
+      problem =
+          seq > 1 && !before.count(seq - 1) ? "the row before it is missing" : "does not link to the row before it";
+    }
     auto detail = json::parse(dbText(row[8]));
-    out.push_back(json::Object{{"seq", dbInt(row[0])},
+    out.push_back(json::Object{{"seq", seq},
                                {"at", dbInt(row[1])},
                                {"user", dbText(row[2])},
                                {"device", dbText(row[3])},
@@ -375,7 +450,9 @@ HttpResponse ApiRoutes::queryAudit(Api& api, Api::Call& call) {
                                {"clinic", dbText(row[6])},
                                {"patient", dbText(row[7])},
                                {"detail", detail.isOk() ? detail.value() : json::Value(dbText(row[8]))},
-                               {"hash", toHex(dbBytes(row[9]))}});
+                               {"hash", toHex(dbBytes(row[9]))},
+                               {"chain", problem.empty() ? "ok" : "broken"},
+                               {"chain_problem", problem.empty() ? json::Value() : json::Value(problem)}});
   }
   std::int64_t next = rows.empty() ? 0 : dbInt(rows.back()[0]);
   return jsonResponse(200, json::Object{{"events", std::move(out)}, {"next_after", next}});

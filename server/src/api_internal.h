@@ -7,6 +7,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "accounts.h"
@@ -21,6 +22,8 @@ struct Api::Call {
   std::optional<Device> device;         // a valid device credential was given
   std::optional<User> user;             // a valid session was given
   std::string sessionToken;
+  std::int64_t sessionExpiresAt = 0;
+  bool viaCookie = false;  // the session came in the console's cookie
 };
 
 // What a route needs before its handler runs.
@@ -63,6 +66,14 @@ struct ApiRoutes {
   static HttpResponse importFhir(Api& api, Api::Call& call);
   static HttpResponse exportFhir(Api& api, Api::Call& call);
 
+  // The sysadmin console (api_console.cc).
+  static HttpResponse consolePage(Api& api, Api::Call& call);
+  static HttpResponse consoleAsset(Api& api, Api::Call& call);
+  static HttpResponse consoleSignIn(Api& api, Api::Call& call);
+  static HttpResponse consoleSession(Api& api, Api::Call& call);
+  static HttpResponse consoleLogout(Api& api, Api::Call& call);
+  static HttpResponse activity(Api& api, Api::Call& call);
+
   // Helpers shared by the handlers.
   static Store& store(Api& api) { return api.m_store; }
   static const Config& config(Api& api) { return api.m_config; }
@@ -88,6 +99,26 @@ std::optional<HttpResponse> readObject(const HttpRequest& req, const std::functi
 
 // Sets the acting user/device/address of a write transaction from the call.
 void setActor(WriteTx& tx, const Api::Call& call);
+
+// Checks a user name and password (throttled; failures audited) and opens a
+// session: for the API (a nurse needs a device, a sysadmin none) or for the
+// console (sysadmins only, without a device). The error response otherwise.
+enum class SignInFor { kApi, kConsole };
+struct SignedIn {
+  User user;
+  std::string token;
+  std::int64_t expiresAt = 0;
+};
+std::variant<SignedIn, HttpResponse> signIn(Api& api, Api::Call& call, const std::string& username,
+                                            const std::string& password, SignInFor purpose);
+
+// The console: the name of its session cookie, and the CSRF token that goes
+// with a session token (a keyed hash of it: nothing to store, and a page that
+// cannot read the cookie cannot compute it).
+inline constexpr std::string_view kConsoleCookie = "charta_console";
+std::string csrfTokenFor(const std::string& sessionToken);
+// The value of cookie `name` in a Cookie header; nullopt when absent.
+std::optional<std::string> cookieValue(const std::string& header, std::string_view name);
 
 // A clinic admin may act only on their own clinic; a sysadmin on any.
 bool mayActOnClinic(const User& user, const std::string& clinic);

@@ -119,25 +119,18 @@ HttpResponse ApiRoutes::enrol(Api& api, Api::Call& call) {
                                         {"epoch", store(api).epoch()}});
 }
 
-HttpResponse ApiRoutes::login(Api& api, Api::Call& call) {
-  std::string username;
-  std::string password;
-  if (auto bad = readObject(call.req, [&](json::ObjectReader& r) {
-        username = r.requiredString("username", 64);
-        password = r.requiredString("password", 1024);
-      })) {
-    return *bad;
-  }
-
+std::variant<SignedIn, HttpResponse> signIn(Api& api, Api::Call& call, const std::string& username,
+                                            const std::string& password, SignInFor purpose) {
+  using R = ApiRoutes;
   std::int64_t now = nowMs();
   std::string accountKey = "user:" + username;
   std::string addressKey = "addr:" + call.req.remoteAddress;
   std::int64_t wait =
-      std::max(accountThrottle(api).waitMs(accountKey, now), addressThrottle(api).waitMs(addressKey, now));
+      std::max(R::accountThrottle(api).waitMs(accountKey, now), R::addressThrottle(api).waitMs(addressKey, now));
   if (wait > 0) return throttled(wait);
 
   std::optional<User> user;
-  Status s = store(api).read([&](Connection& c) -> Status {
+  Status s = R::store(api).read([&](Connection& c) -> Status {
     auto u = findUser(c, username);
     if (!u.isOk()) return u.status();
     user = u.value();
@@ -161,19 +154,10 @@ HttpResponse ApiRoutes::login(Api& api, Api::Call& call) {
   } else if (user->revokedAt) {
     refusal = "this account was revoked";
   }
-  if (refusal.empty() && user->role == Role::kNurse && !call.device) {
-    return errorResponse(403, "forbidden", "nurses sign in on an enrolled device");
-  }
-  if (refusal.empty() && call.device && user->role != Role::kSysadmin && user->clinic != call.device->clinic) {
-    return errorResponse(403, "forbidden", "this device belongs to another clinic");
-  }
-  if (refusal.empty() && call.device && user->role == Role::kSysadmin) {
-    return errorResponse(403, "forbidden", "sysadmins sign in without a device");
-  }
   if (!refusal.empty()) {
-    accountThrottle(api).failure(accountKey, now);
-    addressThrottle(api).failure(addressKey, now);
-    Status a = store(api).write([&](WriteTx& tx) {
+    R::accountThrottle(api).failure(accountKey, now);
+    R::addressThrottle(api).failure(addressKey, now);
+    Status a = R::store(api).write([&](WriteTx& tx) {
       setActor(tx, call);
       tx.audit({username, "", "", "auth.login_failed", user ? user->clinic : std::string(), "",
                 json::serialize(json::Object{{"reason", refusal}})});
@@ -182,20 +166,59 @@ HttpResponse ApiRoutes::login(Api& api, Api::Call& call) {
     if (!a.isOk()) return statusResponse(api, a);
     return errorResponse(401, "bad_credentials", refusal);
   }
-  accountThrottle(api).success(accountKey);
-  addressThrottle(api).success(addressKey);
-  std::string token;
-  std::int64_t ttl = static_cast<std::int64_t>(config(api).sessionTtlSeconds) * 1000;
-  s = store(api).write([&](WriteTx& tx) -> Status {
+  // The right password: what this account may sign in to.
+  std::string forbidden;
+  if (purpose == SignInFor::kConsole) {
+    if (user->role != Role::kSysadmin) forbidden = "the console is for sysadmins";
+  } else if (user->role == Role::kNurse && !call.device) {
+    forbidden = "nurses sign in on an enrolled device";
+  } else if (call.device && user->role != Role::kSysadmin && user->clinic != call.device->clinic) {
+    forbidden = "this device belongs to another clinic";
+  } else if (call.device && user->role == Role::kSysadmin) {
+    forbidden = "sysadmins sign in without a device";
+  }
+  if (!forbidden.empty()) {
+    if (purpose == SignInFor::kConsole) {
+      Status a = R::store(api).write([&](WriteTx& tx) {
+        tx.setActor(user->id, "", call.req.remoteAddress);
+        tx.audit({"", "", "", "auth.console_refused", user->clinic, "",
+                  json::serialize(json::Object{{"reason", forbidden}})});
+        return Status::ok();
+      });
+      if (!a.isOk()) return statusResponse(api, a);
+    }
+    return errorResponse(403, "forbidden", forbidden);
+  }
+  R::accountThrottle(api).success(accountKey);
+  R::addressThrottle(api).success(addressKey);
+  SignedIn out{*user, {}, now + static_cast<std::int64_t>(R::config(api).sessionTtlSeconds) * 1000};
+  const bool console = purpose == SignInFor::kConsole;
+  s = R::store(api).write([&](WriteTx& tx) -> Status {
     tx.setActor(user->id, call.device ? call.device->id : std::string(), call.req.remoteAddress);
-    auto t = createSession(tx, user->id, call.device ? call.device->id : std::string(), ttl);
+    auto t = createSession(tx, user->id, call.device ? call.device->id : std::string(), out.expiresAt - now);
     if (!t.isOk()) return t.status();
-    token = t.value();
-    tx.audit({"", "", "", "auth.login", user->clinic, "", "{}"});
+    out.token = t.value();
+    tx.audit({"", "", "", console ? "auth.console_login" : "auth.login", user->clinic, "", "{}"});
     return Status::ok();
   });
   if (!s.isOk()) return statusResponse(api, s);
-  return jsonResponse(200, json::Object{{"token", token}, {"expires_at", now + ttl}, {"user", userJson(*user)}});
+  return out;
+}
+
+HttpResponse ApiRoutes::login(Api& api, Api::Call& call) {
+  std::string username;
+  std::string password;
+  if (auto bad = readObject(call.req, [&](json::ObjectReader& r) {
+        username = r.requiredString("username", 64);
+        password = r.requiredString("password", 1024);
+      })) {
+    return *bad;
+  }
+  auto result = signIn(api, call, username, password, SignInFor::kApi);
+  if (auto* error = std::get_if<HttpResponse>(&result)) return *error;
+  const SignedIn& in = std::get<SignedIn>(result);
+  return jsonResponse(200,
+                      json::Object{{"token", in.token}, {"expires_at", in.expiresAt}, {"user", userJson(in.user)}});
 }
 
 HttpResponse ApiRoutes::logout(Api& api, Api::Call& call) {
@@ -255,6 +278,7 @@ HttpResponse ApiRoutes::push(Api& api, Api::Call& call) {
   });
   if (!s.isOk()) return statusResponse(api, s);
   metricsOf(api).opsStored(result.stored);
+  metricsOf(api).activity(Metrics::Activity::kOpsIn, result.stored, nowMs());
   metricsOf(api).opsRejected(static_cast<std::int64_t>(result.rejected.size()));
   metricsOf(api).opsFlagged(static_cast<std::int64_t>(result.flagged.size()));
   json::Array seqs, rejected, flagged;
@@ -307,6 +331,7 @@ HttpResponse ApiRoutes::pull(Api& api, Api::Call& call) {
     });
   }
   if (!s.isOk()) return statusResponse(api, s);
+  metricsOf(api).activity(Metrics::Activity::kOpsOut, static_cast<std::int64_t>(result.ops.size()), nowMs());
   json::Array ops, purge, enter;
   ops.reserve(result.ops.size());
   for (const std::string& op : result.ops) ops.emplace_back(base64Encode(op));
@@ -341,6 +366,7 @@ HttpResponse ApiRoutes::report(Api& api, Api::Call& call) {
     return e;
   });
   if (!s.isOk()) return statusResponse(api, s);
+  if (lastError && !lastError->empty()) metricsOf(api).activity(Metrics::Activity::kError, 1, nowMs());
   return jsonResponse(200, json::Object{{"ok", true}});
 }
 

@@ -264,7 +264,10 @@ int admin(Cli& cli) {
   if (action == "list-conflicts" && expect(0)) {
     json::Array out;
     Status s = st.read([&](Connection& c) -> Status {
-      auto r = listConflicts(c, clinicOpt.value_or(""), patientOpt.value_or(""), 1000, 0);
+      ConflictFilter filter;
+      filter.clinic = clinicOpt.value_or("");
+      filter.patient = patientOpt.value_or("");
+      auto r = listConflicts(c, filter, 1000, 0);
       if (!r.isOk()) return r.status();
       for (const ConflictRow& k : r.value()) {
         auto detail = json::parse(k.detail);

@@ -33,6 +33,32 @@ void Metrics::error(const std::string& kind) {
   ++m_errors[kind];
 }
 
+void Metrics::activity(Activity kind, std::int64_t n, std::int64_t nowMs) {
+  const std::int64_t start = nowMs - nowMs % kHourMs;
+  std::lock_guard lock(m_mu);
+  ActivityHour& h = m_hours[static_cast<std::size_t>((start / kHourMs) % 24)];
+  if (h.start != start) h = ActivityHour{start};
+  switch (kind) {
+    case Activity::kPush: h.pushes += n; break;
+    case Activity::kPull: h.pulls += n; break;
+    case Activity::kOpsIn: h.opsIn += n; break;
+    case Activity::kOpsOut: h.opsOut += n; break;
+    case Activity::kError: h.errors += n; break;
+  }
+}
+
+std::vector<ActivityHour> Metrics::lastDay(std::int64_t nowMs) {
+  const std::int64_t current = nowMs - nowMs % kHourMs;
+  std::vector<ActivityHour> out;
+  out.reserve(24);
+  std::lock_guard lock(m_mu);
+  for (std::int64_t start = current - 23 * kHourMs; start <= current; start += kHourMs) {
+    const ActivityHour& h = m_hours[static_cast<std::size_t>((start / kHourMs) % 24)];
+    out.push_back(h.start == start ? h : ActivityHour{start});
+  }
+  return out;
+}
+
 std::string Metrics::render(const std::map<std::string, std::pair<std::string, double>>& gauges) {
   std::string out;
   std::lock_guard lock(m_mu);

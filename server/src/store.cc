@@ -60,6 +60,7 @@ CREATE TABLE IF NOT EXISTS conflicts (
   id TEXT PRIMARY KEY, patient_id TEXT NOT NULL, clinic_id TEXT NOT NULL, path TEXT NOT NULL,
   clinical {INT} NOT NULL, opened_at {INT} NOT NULL, detail TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS conflicts_patient ON conflicts (patient_id);
+CREATE INDEX IF NOT EXISTS conflicts_inbox ON conflicts (clinical DESC, opened_at, id);
 CREATE TABLE IF NOT EXISTS audit (
   seq {INT} PRIMARY KEY, at {INT} NOT NULL, user_id TEXT NOT NULL, device_id TEXT NOT NULL,
   address TEXT NOT NULL, action TEXT NOT NULL, clinic_id TEXT NOT NULL, patient_id TEXT NOT NULL,
@@ -95,14 +96,14 @@ Status setMeta(Connection& c, const std::string& key, const std::string& value) 
       std::vector<DbValue>{key, value});
 }
 
+}  // namespace
+
 std::string auditRowHash(const std::string& prev, std::int64_t seq, std::int64_t at, const AuditEvent& e) {
   std::string seqText = std::to_string(seq);
   std::string atText = std::to_string(at);
   return digestParts({prev, seqText, atText, e.user, e.device, e.address, e.action, e.clinic, e.patient,
                       e.detail});
 }
-
-}  // namespace
 
 std::int64_t nowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(

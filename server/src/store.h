@@ -126,6 +126,9 @@ const std::vector<std::string>& storeTables();
 // Appends the events to the chain (rows `audit`), advancing head.
 Status appendAudit(Connection& conn, Head& head, std::int64_t now, const std::vector<AuditEvent>& events);
 
+// The hash of audit row `seq` written at `at` after a row whose hash is `prev`.
+std::string auditRowHash(const std::string& prev, std::int64_t seq, std::int64_t at, const AuditEvent& e);
+
 struct AuditVerify {
   bool ok = true;
   std::int64_t checked = 0;

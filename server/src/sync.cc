@@ -1,6 +1,7 @@
 #include "sync.h"
 
 #include <algorithm>
+#include <charconv>
 #include <unordered_map>
 #include <unordered_set>
 #include <variant>
@@ -18,6 +19,17 @@ using crdt::OpId;
 
 std::string detailOf(json::Value v) { return json::serialize(v); }
 
+}  // namespace
+
+std::int64_t conflictRank(const crdt::Conflict& k) {
+  if (!k.clinical) return 0;
+  const bool significant = !k.isNote && (k.field.collection == crdt::Collection::kAllergies ||
+                                         k.field.collection == crdt::Collection::kMedications);
+  return significant ? 2 : 1;
+}
+
+namespace {
+
 // Replaces the indexed open conflicts of one patient with the chart's current
 // ones, keeping the time each was first seen.
 Status reindexConflicts(WriteTx& tx, const crdt::ChartDocument& doc, const std::string& clinic) {
@@ -34,8 +46,8 @@ Status reindexConflicts(WriteTx& tx, const crdt::ChartDocument& doc, const std::
   for (const crdt::Conflict& k : now) {
     std::string id = doc.patientId() + "|" + k.path;
     auto it = opened.find(id);
-    rows.push_back({id, doc.patientId(), clinic, k.path, std::int64_t{k.clinical ? 1 : 0},
-                    it == opened.end() ? tx.now() : it->second, json::serialize(conflictToJson(k))});
+    rows.push_back({id, doc.patientId(), clinic, k.path, conflictRank(k), it == opened.end() ? tx.now() : it->second,
+                    json::serialize(conflictToJson(k))});
   }
   if (rows.empty()) return Status::ok();
   return c.queryMany(
@@ -584,18 +596,38 @@ json::Value conflictToJson(const crdt::Conflict& k) {
                       {"clinical", k.clinical}, {"shown", valueToJson(k.shown)}, {"values", std::move(values)}};
 }
 
-Result<std::vector<ConflictRow>> listConflicts(Connection& c, const std::string& clinic, const std::string& patient,
-                                               std::int64_t limit, std::int64_t offset) {
-  std::string sql = "SELECT id, patient_id, clinic_id, path, clinical, opened_at, detail FROM conflicts WHERE 1 = 1";
+namespace {
+
+// " AND ..." for the filter, its parameters appended to `params`.
+std::string conflictWhere(const ConflictFilter& f, std::vector<DbValue>& params) {
+  std::string sql;
+  auto equal = [&](const std::string& value, const char* column) {
+    if (value.empty()) return;
+    params.push_back(value);
+    sql += std::string(" AND ") + column + " = $" + std::to_string(params.size());
+  };
+  equal(f.clinic, "clinic_id");
+  equal(f.patient, "patient_id");
+  equal(f.id, "id");
+  if (!f.pathPrefix.empty()) {
+    // substr, not LIKE: a prefix with % or _ in it means itself.
+    params.push_back(f.pathPrefix);
+    sql += " AND substr(path, 1, " + std::to_string(f.pathPrefix.size()) + ") = $" + std::to_string(params.size());
+  }
+  if (f.openedBefore > 0) {
+    params.push_back(f.openedBefore);
+    sql += " AND opened_at < $" + std::to_string(params.size());
+  }
+  return sql;
+}
+
+}  // namespace
+
+Result<std::vector<ConflictRow>> listConflicts(Connection& c, const ConflictFilter& filter, std::int64_t limit,
+                                               std::int64_t offset) {
   std::vector<DbValue> params;
-  if (!clinic.empty()) {
-    params.push_back(clinic);
-    sql += " AND clinic_id = $" + std::to_string(params.size());
-  }
-  if (!patient.empty()) {
-    params.push_back(patient);
-    sql += " AND patient_id = $" + std::to_string(params.size());
-  }
+  std::string sql = "SELECT id, patient_id, clinic_id, path, clinical, opened_at, detail FROM conflicts WHERE 1 = 1" +
+                    conflictWhere(filter, params);
   params.push_back(limit);
   sql += " ORDER BY clinical DESC, opened_at, id LIMIT $" + std::to_string(params.size());
   params.push_back(offset);
@@ -604,16 +636,42 @@ Result<std::vector<ConflictRow>> listConflicts(Connection& c, const std::string&
   if (!rows.isOk()) return rows.status();
   std::vector<ConflictRow> out;
   for (const DbRow& r : rows.value()) {
-    out.push_back({dbText(r[0]), dbText(r[1]), dbText(r[2]), dbText(r[3]), dbInt(r[4]) != 0, dbInt(r[5]),
-                   dbText(r[6])});
+    out.push_back({dbText(r[0]), dbText(r[1]), dbText(r[2]), dbText(r[3]), dbInt(r[4]), dbInt(r[5]), dbText(r[6])});
   }
   return out;
 }
 
-Result<std::int64_t> countConflicts(Connection& c) {
-  auto rows = c.query("SELECT COUNT(*) FROM conflicts");
+Result<std::int64_t> countConflicts(Connection& c, const ConflictFilter& filter) {
+  std::vector<DbValue> params;
+  const std::string sql = "SELECT COUNT(*) FROM conflicts WHERE 1 = 1" + conflictWhere(filter, params);
+  auto rows = c.query(sql, params);
   if (!rows.isOk()) return rows.status();
   return dbInt(rows.value()[0][0]);
+}
+
+Result<std::optional<OpOrigin>> opOrigin(Connection& c, const std::string& opId) {
+  std::uint64_t replica = 0, seq = 0;
+  const std::size_t dot = opId.find('.');
+  if (opId.size() < 4 || opId[0] != 'r' || dot == std::string::npos) return std::optional<OpOrigin>();
+  auto parse = [](std::string_view text, std::uint64_t& v) {
+    auto [p, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    return ec == std::errc() && p == text.data() + text.size() && !text.empty();
+  };
+  if (!parse(std::string_view(opId).substr(1, dot - 1), replica) ||
+      !parse(std::string_view(opId).substr(dot + 1), seq)) {
+    return std::optional<OpOrigin>();
+  }
+  auto rows = c.query("SELECT device_id, received_at, hlc_wall FROM ops WHERE replica = $1 AND counter = $2",
+                      P{static_cast<std::int64_t>(replica), static_cast<std::int64_t>(seq)});
+  if (!rows.isOk()) return rows.status();
+  if (rows.value().empty()) return std::optional<OpOrigin>();
+  OpOrigin out{dbText(rows.value()[0][0]), "", dbInt(rows.value()[0][1]), dbInt(rows.value()[0][2])};
+  if (!out.device.empty()) {
+    auto names = c.query("SELECT name FROM devices WHERE id = $1", P{out.device});
+    if (!names.isOk()) return names.status();
+    if (!names.value().empty()) out.deviceName = dbText(names.value()[0][0]);
+  }
+  return std::optional<OpOrigin>(std::move(out));
 }
 
 Result<Op> resolveConflict(WriteTx& tx, ChartCache& cache, std::uint64_t serverReplica, const std::string& conflictId,

@@ -150,17 +150,41 @@ json::Value valueToJson(const crdt::Value& v);
 // A conflict as the admin API shows it.
 json::Value conflictToJson(const crdt::Conflict& c);
 
+// How a conflict ranks in the inbox (the `clinical` column): 2 for a
+// clinically significant field (allergies, medications), 1 for another
+// clinical field, 0 for a field that is not clinical. Rows written before the
+// rank existed hold 1 for every clinical field until their chart changes.
+std::int64_t conflictRank(const crdt::Conflict& k);
+
 struct ConflictRow {
   std::string id, patient, clinic, path;
-  bool clinical = false;
+  std::int64_t rank = 0;  // conflictRank
   std::int64_t openedAt = 0;
   std::string detail;  // JSON
 };
-// Open conflicts, clinically significant first, then oldest first.
-Result<std::vector<ConflictRow>> listConflicts(Connection& c, const std::string& clinic,
-                                               const std::string& patient, std::int64_t limit,
+// Which open conflicts to list; empty members match everything.
+struct ConflictFilter {
+  std::string clinic;
+  std::string patient;
+  std::string id;
+  std::string pathPrefix;         // the field: paths that start with it
+  std::int64_t openedBefore = 0;  // ms since the epoch; 0: any age
+};
+// Open conflicts, highest rank first, then oldest first.
+Result<std::vector<ConflictRow>> listConflicts(Connection& c, const ConflictFilter& filter, std::int64_t limit,
                                                std::int64_t offset);
-Result<std::int64_t> countConflicts(Connection& c);
+Result<std::int64_t> countConflicts(Connection& c, const ConflictFilter& filter);
+
+// Where an op came from, for the console's side-by-side view: the device
+// that pushed it, when the server received it and the wall clock of its HLC.
+struct OpOrigin {
+  std::string device;  // "" when the op was made on the server (a resolution, an import)
+  std::string deviceName;
+  std::int64_t receivedAt = 0;
+  std::int64_t writtenAt = 0;
+};
+// Nullopt for an id that is not "r<replica>.<seq>" or an op the server does not hold.
+Result<std::optional<OpOrigin>> opOrigin(Connection& c, const std::string& opId);
 
 // Resolves an open field conflict with `value`: an op by `user` on the
 // server's replica whose predecessors are every competing value, stored and

@@ -30,6 +30,14 @@
 //  - login: a nurse signs in on a device of their clinic only, a sysadmin
 //    without a device only, a clinic admin either way (on a device of their
 //    clinic); 403 otherwise.
+//  - The console: its page and files are public. Its sign-in opens a cookie
+//    session for a sysadmin without a device only (403 otherwise). The cookie
+//    is a sysadmin's session on every route that needs one; a cookie holding
+//    any other session (a clinic admin's, a device's, an expired or ended
+//    one) gets 401 there. Signed in by the cookie, every request that is not
+//    a GET must carry the session's CSRF token (403 before anything else).
+//    The console's session and sign-out routes take the cookie only (401 for a
+//    bearer token).
 
 #include <QtTest>
 
@@ -87,6 +95,8 @@ struct Caller {
   std::string replica;       // the replica id of the device named in the headers, if any
   // Equivalent credentials with a new session, for the calls that end it.
   std::function<HeaderList()> fresh;
+  bool cookie = false;  // the session is in the console's cookie
+  bool csrf = false;    // ... and the request carries its CSRF token
 };
 
 struct Request {
@@ -163,6 +173,21 @@ class AuthzTest : public QObject {
     }
     return str(parseJson(r.body), "token");
   }
+
+  // The console's cookie and CSRF token headers of a new console session of `user`.
+  HeaderList consoleSession(const std::string& user, const std::string& password, bool withCsrf) {
+    HttpResult r =
+        m_http->post("/v1/console/session", json::serialize(json::Object{{"username", user}, {"password", password}}));
+    const std::string* cookie = r.header("set-cookie");
+    if (r.status != 200 || !cookie) {
+      qWarning("console sign-in of %s failed: %d %s", user.c_str(), r.status, r.body.c_str());
+      return {};
+    }
+    HeaderList h{{"Cookie", cookie->substr(0, cookie->find(';'))}};
+    if (withCsrf) h.emplace_back("X-Charta-CSRF", str(parseJson(r.body), "csrf"));
+    return h;
+  }
+  static HeaderList inCookie(const std::string& token) { return {{"Cookie", "charta_console=" + token}}; }
 
   bool createUser(const std::string& id, const std::string& role, const std::string& clinic) {
     json::Object body{{"id", id}, {"role", role}, {"password", kPassword}};
@@ -461,6 +486,24 @@ class AuthzTest : public QObject {
                  "", "", nullptr});
     c.push_back({"unknown device id", {{"X-Charta-Device", "dev-unknown:" + d1.secret}}, 401, Who::kNobody, "", "",
                  "", "", nullptr});
+    // The console's cookie.
+    auto console = [this](bool withCsrf) {
+      return [this, withCsrf] { return consoleSession("admin", "demo-admin-pass", withCsrf); };
+    };
+    c.push_back({"sysadmin console cookie with its CSRF token", console(true)(), 0, Who::kSysadmin, "admin", "", "", "",
+                 console(true), true, true});
+    c.push_back({"sysadmin console cookie without the CSRF token", console(false)(), 0, Who::kSysadmin, "admin", "", "",
+                 "", console(false), true, false});
+    c.push_back({"clinic admin's session in the console cookie", inCookie(m_caOwnTok), 401, Who::kNobody,
+                 "authz-ca-demo", "", "", "", nullptr, true, false});
+    c.push_back({"a device's session in the console cookie", inCookie(m_nurseTok), 401, Who::kNobody, "nurse", "", "",
+                 "", nullptr, true, false});
+    c.push_back({"expired sysadmin session in the console cookie", inCookie(expSysTok), 401, Who::kNobody,
+                 "authz-expsys", "", "", "", nullptr, true, false});
+    c.push_back({"ended session in the console cookie", inCookie(loggedOutTok), 401, Who::kNobody, "authz-ca-demo", "",
+                 "", "", nullptr, true, false});
+    c.push_back({"garbage console cookie", inCookie("not-a-session-token"), 401, Who::kNobody, "", "", "", "", nullptr,
+                 true, false});
   }
 
   // The status a clinic admin (or a sysadmin) gets acting on `clinic`.
@@ -510,6 +553,22 @@ class AuthzTest : public QObject {
                       },
                       nullptr, nullptr});
     }
+
+    // The console: page, files, sign-in.
+    rows.push_back({"GET /admin", "", Need::kNothing, get("/admin"), ok200, nullptr, nullptr});
+    rows.push_back(
+        {"GET /admin/{file}", "console.js", Need::kNothing, get("/admin/console.js"), ok200, nullptr, nullptr});
+    for (const LoginTarget& t :
+         std::vector<LoginTarget>{{"sysadmin", "admin", "demo-admin-pass", Who::kSysadmin, ""},
+                                  {"clinic_admin@demo", "authz-ca-demo", kPassword, Who::kClinicAdmin, kOwn}}) {
+      rows.push_back(
+          {"POST /v1/console/session", "as " + t.label, Need::kNothing,
+           post("/v1/console/session", json::serialize(json::Object{{"username", t.user}, {"password", t.password}})),
+           [t](const Caller& c) { return t.role == Who::kSysadmin && c.deviceClinic.empty() ? 200 : 403; }, nullptr,
+           nullptr});
+    }
+    rows.push_back({"GET /v1/console/session", "", Need::kSession, get("/v1/console/session"),
+                    [](const Caller& c) { return c.cookie ? 200 : 401; }, nullptr, nullptr});
 
     // Session.
     rows.push_back({"POST /v1/session/refresh", "", Need::kSession, post("/v1/session/refresh", "{}"), ok200, nullptr,
@@ -613,8 +672,9 @@ class AuthzTest : public QObject {
                       nullptr});
     }
 
-    // Sysadmin: clinics.
+    // Sysadmin: clinics, activity.
     rows.push_back({"GET /v1/admin/clinics", "", Need::kSysadmin, get("/v1/admin/clinics"), ok200, nullptr, nullptr});
+    rows.push_back({"GET /v1/admin/activity", "", Need::kSysadmin, get("/v1/admin/activity"), ok200, nullptr, nullptr});
     rows.push_back({"POST /v1/admin/clinics", "new clinic", Need::kSysadmin,
                     [this](const Caller&, bool) {
                       return Request{"POST", "/v1/admin/clinics",
@@ -786,13 +846,17 @@ class AuthzTest : public QObject {
                       nullptr, nullptr});
     }
 
-    // Last: it ends the session it is called with (each caller brings a fresh one).
+    // Last: they end the session they are called with (each caller brings a fresh one).
+    rows.push_back({"POST /v1/console/logout", "", Need::kSession, post("/v1/console/logout", "{}"),
+                    [](const Caller& c) { return c.cookie ? 200 : 401; }, nullptr, nullptr});
     rows.push_back({"POST /v1/logout", "", Need::kSession, post("/v1/logout", "{}"), ok200, nullptr, nullptr});
   }
 
   // The exact status the rules give one cell.
   static int expected(const Row& row, const Caller& c) {
-    if ((row.need != Need::kNothing || !c.headers.empty()) && c.authFailure != 0) return c.authFailure;
+    // A route that needs nothing checks the credentials in headers, but not the cookie.
+    if ((row.need != Need::kNothing || (!c.headers.empty() && !c.cookie)) && c.authFailure != 0) return c.authFailure;
+    if (c.cookie && row.need != Need::kNothing && !c.csrf && row.route.rfind("GET ", 0) != 0) return 403;
     bool user = c.who != Who::kNobody;
     switch (row.need) {
       case Need::kNothing:
@@ -830,7 +894,7 @@ class AuthzTest : public QObject {
     for (const Row& row : m_rows) {
       for (const Caller& caller : m_callers) {
         int want = expected(row, caller);
-        bool endsSession = row.route == "POST /v1/logout";
+        bool endsSession = row.route == "POST /v1/logout" || row.route == "POST /v1/console/logout";
         HeaderList headers = endsSession && caller.fresh && caller.authFailure == 0 ? caller.fresh() : caller.headers;
         Request req = row.build(caller, is2xx(want));
         HttpResult got = send(req, headers);
@@ -867,7 +931,7 @@ class AuthzTest : public QObject {
     // Every route of the route table is in the matrix.
     std::set<std::string> routes;
     for (const Row& row : m_rows) routes.insert(row.route);
-    QCOMPARE(static_cast<int>(routes.size()), 26);
+    QCOMPARE(static_cast<int>(routes.size()), 32);
   }
 
   // The revoked device is told to wipe (the body, not only the status).

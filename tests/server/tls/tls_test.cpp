@@ -72,6 +72,22 @@ class TlsTest : public QObject {
     QVERIFY(login.body.find("\"token\"") != std::string::npos);
   }
 
+  // Under TLS the console's session cookie is Secure: a browser never sends
+  // it over plain HTTP.
+  void consoleCookieIsSecureUnderTls() {
+    HttpClient client(https(), m_certA);
+    HttpResult in = client.post("/v1/console/session", R"({"username":"admin","password":"demo-admin-pass"})");
+    QVERIFY2(in.status == 200, (in.body + in.error).c_str());
+    const std::string* cookie = in.header("set-cookie");
+    QVERIFY(cookie);
+    QVERIFY(cookie->find("; Secure") != std::string::npos);
+    QVERIFY(cookie->find("HttpOnly") != std::string::npos);
+    QVERIFY(cookie->find("SameSite=Strict") != std::string::npos);
+    HttpResult page = client.get("/admin");
+    QCOMPARE(page.status, 200);
+    QVERIFY(page.header("content-security-policy"));
+  }
+
   void clientTrustingNothingFails() {
     HttpResult r = HttpClient(https()).get("/healthz");
     QCOMPARE(r.status, 0);
