@@ -29,6 +29,7 @@
 
 #include "bench_app.h"
 #include "bench_charta.h"
+#include "bench_console.h"
 #include "bench_json.h"
 #include "bench_peers.h"
 #include "bench_process.h"
@@ -53,6 +54,7 @@ int usage() {
                "       charta-bench server --help   (the sync server under many devices)\n"
                "       charta-bench sync --help     (the tablet's sync, side by side with PouchDB)\n"
                "       charta-bench app --help      (the tablet app's cold start and chart opening)\n"
+               "       charta-bench console --help  (the sysadmin console with 10,000 open conflicts)\n"
                "  --json           print the report as one JSON object on stdout\n"
                "  --quick          a 1/20 workload (smoke test)\n"
                "  --peers-dir DIR  where the Node peers are installed (default: peers/ next to the executable)\n"
@@ -363,6 +365,9 @@ int main(int argc, char** argv) {
   using charta::bench::Options;
   if (argc >= 2 && std::strcmp(argv[1], "server") == 0) return charta::bench::serverBenchMain(argc - 1, argv + 1);
   if (argc >= 2 && std::strcmp(argv[1], "sync") == 0) return charta::bench::syncBenchMain(argc - 1, argv + 1);
+  if (argc >= 2 && std::strcmp(argv[1], "console") == 0) {
+    return charta::bench::consoleBenchMain(argc - 1, argv + 1);
+  }
   if (argc >= 2 && std::strcmp(argv[1], "app") == 0) return charta::bench::appBenchMain(argc - 1, argv + 1);
   if (argc < 2 || std::strcmp(argv[1], "crdt") != 0) return charta::bench::usage();
   Options opt;
