@@ -4,12 +4,11 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QLocale>
-
 #include <algorithm>
 #include <cmath>
 
 #include "chart_store.h"
-#include "clinical_rules.h"
+#include "charta/crdt/clinical_rules.h"
 #include "text_format.h"
 
 namespace charta::app {

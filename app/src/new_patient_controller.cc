@@ -1,7 +1,7 @@
 #include "new_patient_controller.h"
 
 #include "chart_store.h"
-#include "clinical_rules.h"
+#include "charta/crdt/clinical_rules.h"
 
 namespace charta::app {
 

@@ -4,7 +4,7 @@
 #include <set>
 
 #include "chart_store.h"
-#include "clinical_rules.h"
+#include "charta/crdt/clinical_rules.h"
 
 namespace charta::app {
 

@@ -1,7 +1,7 @@
 // The tablet app's clinical rules: dates and ages, vital-sign plausibility,
 // laboratory flags, medication vs allergy alerts, likely duplicate patients
 // and the immunisation and screening schedule.
-#include "clinical_rules.h"
+#include "charta/crdt/clinical_rules.h"
 
 #include <QtTest>
 #include <cmath>
@@ -9,7 +9,7 @@
 
 #include "charta/crdt/schema.h"
 
-using namespace charta::app::rules;
+using namespace charta::rules;
 
 namespace {
 

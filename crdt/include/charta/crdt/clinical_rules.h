@@ -18,7 +18,7 @@
 #include <string_view>
 #include <vector>
 
-namespace charta::app::rules {
+namespace charta::rules {
 
 // A calendar date; valid() is false for anything that is not a real date.
 struct Date {
@@ -103,10 +103,10 @@ inline constexpr std::string_view kVisionScreeningCode = "vision-screening";
 inline constexpr std::string_view kHearingScreeningCode = "hearing-screening";
 struct ScheduleItem {
   ScheduleKind kind = ScheduleKind::kImmunisation;
-  std::string code;     // CVX code ("20") or a screening code (kVisionScreeningCode)
-  std::string name;     // "DTaP", "Vision screening"
-  int dose = 1;         // dose number within the series
-  int dueMonths = 0;    // due from this age
+  std::string code;       // CVX code ("20") or a screening code (kVisionScreeningCode)
+  std::string name;       // "DTaP", "Vision screening"
+  int dose = 1;           // dose number within the series
+  int dueMonths = 0;      // due from this age
   int overdueMonths = 0;  // overdue after this age
 };
 std::span<const ScheduleItem> schedule();
@@ -122,8 +122,8 @@ enum class DueState { kDone, kOverdue, kDue, kUpcoming };
 struct DueItem {
   ScheduleItem item;
   DueState state = DueState::kUpcoming;
-  std::string dueDate;  // birth date + dueMonths
-  std::string doneDate; // when kDone
+  std::string dueDate;   // birth date + dueMonths
+  std::string doneDate;  // when kDone
 };
 // Every schedule item for this patient with its state at `today`; the n-th
 // dose of a vaccine counts as done when at least n doses with that code were
@@ -134,4 +134,4 @@ struct DueItem {
 // invalid birth date, or one after today.
 std::vector<DueItem> dueItems(std::string_view birthDate, std::string_view today, std::span<const GivenRecord> given);
 
-}  // namespace charta::app::rules
+}  // namespace charta::rules

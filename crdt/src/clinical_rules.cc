@@ -1,4 +1,4 @@
-#include "clinical_rules.h"
+#include "charta/crdt/clinical_rules.h"
 
 #include <algorithm>
 #include <array>
@@ -8,7 +8,7 @@
 
 #include "charta/crdt/schema.h"
 
-namespace charta::app::rules {
+namespace charta::rules {
 
 namespace {
 
@@ -526,4 +526,4 @@ std::vector<DueItem> dueItems(std::string_view birthDate, std::string_view today
   return out;
 }
 
-}  // namespace charta::app::rules
+}  // namespace charta::rules
