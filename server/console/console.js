@@ -489,6 +489,7 @@
     overview: { title: 'Overview', view: viewOverview },
     conflicts: { title: 'Conflicts', view: viewConflicts },
     devices: { title: 'Devices', view: viewDevices },
+    patients: { title: 'Patient access', view: viewPatients },
     audit: { title: 'Audit', view: viewAudit },
   };
 
@@ -1125,6 +1126,100 @@
     });
 
     body.append(h('section', { className: 'panel' }, form));
+  }
+
+  // ---------------------------------------------------------------------
+  // Patient access: invitations to the patient portal (/me) and notes a
+  // clinic does not share there.
+
+  async function viewPatients(main) {
+    main.append(pageHead('Patient access',
+      'Invite a patient, or a parent or guardian, to read the record in the patient portal, and choose which notes it shows.'));
+
+    // Invitation
+    const invitePanel = h('section', { className: 'panel', 'aria-labelledby': 'invite-title' },
+      h('h2', { id: 'invite-title', text: 'Invite to the patient portal' }),
+      h('p', { className: 'panel-intro', text: 'The code works once, for 14 days. Give it to the person in private; they choose their own passphrase at /me.' }));
+    const patient = h('input', { type: 'text', id: 'invite-patient', autocomplete: 'off', required: true });
+    const relation = h('select', { id: 'invite-relation' },
+      h('option', { value: 'self', text: 'The patient' }),
+      h('option', { value: 'parent', text: 'A parent' }),
+      h('option', { value: 'guardian', text: 'A guardian' }));
+    const person = h('input', { type: 'text', id: 'invite-name', autocomplete: 'off', required: true });
+    const inviteError = h('div', { role: 'alert' });
+    const inviteResult = h('div', { id: 'invite-result', role: 'status' });
+    const inviteButton = h('button', { type: 'submit', className: 'button', id: 'invite-issue', text: 'Issue invitation' });
+    const inviteForm = h('form', { className: 'filters', noValidate: true, 'aria-label': 'Invite to the patient portal' },
+      field('Patient id', patient), field('Who is invited', relation), field('Their name', person, 'As the clinic knows them, e.g. the parent\'s name.'),
+      h('div', { className: 'button-row' }, inviteButton));
+    inviteForm.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      clear(inviteError);
+      clear(inviteResult);
+      const missing = [[patient, 'the patient id'], [person, 'the name of the person invited']].find(([el]) => !el.value.trim());
+      if (missing) {
+        inviteError.append(notice('error', `Enter ${missing[1]}.`));
+        missing[0].focus();
+        return;
+      }
+      inviteButton.disabled = true;
+      try {
+        const res = await api('POST', `/v1/admin/patients/${encodeURIComponent(patient.value.trim())}/invitations`,
+          { relation: relation.value, name: person.value.trim() });
+        inviteResult.append(h('div', { className: 'code-box' },
+          h('p', { text: `Invitation for ${person.value.trim()} to the record of ${res.patient}:` }),
+          h('span', { className: 'code-value', id: 'invite-code', text: res.code }),
+          h('p', { className: 'hint' }, 'Valid until ', h('time', { datetime: validTime(res.expires_at) ? new Date(res.expires_at).toISOString() : null, text: fmtTime(res.expires_at) }),
+            '. It works once.')));
+      } catch (e) {
+        if (e instanceof SessionEnded) return;
+        inviteError.append(notice('error', `No invitation was issued: ${e.message}`));
+      } finally {
+        inviteButton.disabled = false;
+      }
+    });
+    invitePanel.append(inviteError, inviteForm, inviteResult);
+
+    // Note sharing
+    const notePanel = h('section', { className: 'panel', 'aria-labelledby': 'note-title' },
+      h('h2', { id: 'note-title', text: 'Share or withhold a note' }),
+      h('p', { className: 'panel-intro', text: 'Signed notes are shown in the patient portal unless withheld here, e.g. when they hold information about someone else. The reason is recorded in the audit chain.' }));
+    const notePatient = h('input', { type: 'text', id: 'note-patient', autocomplete: 'off', required: true });
+    const noteId = h('input', { type: 'text', id: 'note-id', autocomplete: 'off', required: true, placeholder: 'r3.17' });
+    const shared = h('select', { id: 'note-shared' },
+      h('option', { value: 'false', text: 'Withhold from the portal' }),
+      h('option', { value: 'true', text: 'Show in the portal' }));
+    const reason = h('textarea', { id: 'note-reason', rows: 2, required: true });
+    const noteError = h('div', { role: 'alert' });
+    const noteResult = h('div', { id: 'note-result', role: 'status' });
+    const noteButton = h('button', { type: 'submit', className: 'button', id: 'note-save', text: 'Save' });
+    const noteForm = h('form', { className: 'filters', noValidate: true, 'aria-label': 'Share or withhold a note' },
+      field('Patient id', notePatient), field('Note id', noteId, 'The note\'s id, as the FHIR export names its DocumentReference.'),
+      field('In the portal', shared), field('Reason (required)', reason), h('div', { className: 'button-row' }, noteButton));
+    noteForm.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      clear(noteError);
+      clear(noteResult);
+      const missing = [[notePatient, 'the patient id'], [noteId, 'the note id'], [reason, 'a reason']].find(([el]) => !el.value.trim());
+      if (missing) {
+        noteError.append(notice('error', `Enter ${missing[1]}.`));
+        missing[0].focus();
+        return;
+      }
+      noteButton.disabled = true;
+      try {
+        const res = await api('POST', `/v1/admin/patients/${encodeURIComponent(notePatient.value.trim())}/notes/${encodeURIComponent(noteId.value.trim())}/sharing`,
+          { shared: shared.value === 'true', reason: reason.value.trim() });
+        noteResult.append(notice('ok', res.shared ? `Note ${res.note} is shown in the portal.` : `Note ${res.note} is withheld from the portal.`));
+      } catch (e) {
+        if (e instanceof SessionEnded) return;
+        noteError.append(notice('error', `Nothing was changed: ${e.message}`));
+      } finally {
+        noteButton.disabled = false;
+      }
+    });
+    notePanel.append(noteError, noteForm, noteResult);
+    main.append(invitePanel, notePanel);
   }
 
   // ---------------------------------------------------------------------

@@ -48,6 +48,20 @@ const Route kRoutes[] = {
     {"POST", "/v1/console/session", "console_sign_in", Need::kNothing, &ApiRoutes::consoleSignIn},
     {"GET", "/v1/console/session", "console_session", Need::kSession, &ApiRoutes::consoleSession},
     {"POST", "/v1/console/logout", "console_logout", Need::kSession, &ApiRoutes::consoleLogout},
+    {"POST", "/v1/admin/patients/{}/invitations", "admin_portal_invite", Need::kAdmin, &ApiRoutes::adminInvite},
+    {"POST", "/v1/admin/patients/{}/notes/{}/sharing", "admin_note_sharing", Need::kAdmin,
+     &ApiRoutes::adminNoteSharing},
+    {"POST", "/v1/sync/invitations", "portal_invite", Need::kSync, &ApiRoutes::syncInvite},
+    // The patient portal: its own cookie and accounts, checked by its handlers.
+    {"GET", "/me", "portal_page", Need::kNothing, &ApiRoutes::portalPage},
+    {"GET", "/me/{}", "portal_asset", Need::kNothing, &ApiRoutes::portalAsset},
+    {"POST", "/v1/me/accept", "portal_accept", Need::kNothing, &ApiRoutes::portalAccept},
+    {"POST", "/v1/me/session", "portal_sign_in", Need::kNothing, &ApiRoutes::portalSignIn},
+    {"GET", "/v1/me/session", "portal_session", Need::kNothing, &ApiRoutes::portalSession},
+    {"POST", "/v1/me/logout", "portal_logout", Need::kNothing, &ApiRoutes::portalLogout},
+    {"GET", "/v1/me/patients/{}/record", "portal_record", Need::kNothing, &ApiRoutes::portalRecord},
+    {"GET", "/v1/me/patients/{}/fhir", "portal_fhir", Need::kNothing, &ApiRoutes::portalFhir},
+    {"GET", "/v1/me/patients/{}/access", "portal_access", Need::kNothing, &ApiRoutes::portalAccess},
 };
 
 std::vector<std::string_view> segments(std::string_view path) {

@@ -74,6 +74,20 @@ struct ApiRoutes {
   static HttpResponse consoleLogout(Api& api, Api::Call& call);
   static HttpResponse activity(Api& api, Api::Call& call);
 
+  // The patient portal (api_portal.cc).
+  static HttpResponse portalPage(Api& api, Api::Call& call);
+  static HttpResponse portalAsset(Api& api, Api::Call& call);
+  static HttpResponse portalAccept(Api& api, Api::Call& call);
+  static HttpResponse portalSignIn(Api& api, Api::Call& call);
+  static HttpResponse portalSession(Api& api, Api::Call& call);
+  static HttpResponse portalLogout(Api& api, Api::Call& call);
+  static HttpResponse portalRecord(Api& api, Api::Call& call);
+  static HttpResponse portalFhir(Api& api, Api::Call& call);
+  static HttpResponse portalAccess(Api& api, Api::Call& call);
+  static HttpResponse adminInvite(Api& api, Api::Call& call);
+  static HttpResponse syncInvite(Api& api, Api::Call& call);
+  static HttpResponse adminNoteSharing(Api& api, Api::Call& call);
+
   // Helpers shared by the handlers.
   static Store& store(Api& api) { return api.m_store; }
   static const Config& config(Api& api) { return api.m_config; }

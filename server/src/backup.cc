@@ -181,6 +181,7 @@ Result<RestoreInfo> restoreStore(Store& store, const std::string& path, const st
       st = c.exec("UPDATE meta SET value = $1 WHERE key = 'server_replica'", P{dbText(replica.value()[0][0])});
     }
     if (st.isOk()) st = c.exec("DELETE FROM sessions");
+    if (st.isOk()) st = c.exec("DELETE FROM portal_sessions");
     for (const DbRow& r : revokedDevices.value()) {
       if (!st.isOk()) break;
       st = c.exec("UPDATE devices SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL", P{r[0], r[1]});

@@ -3,6 +3,7 @@
 #include <sodium.h>
 
 #include <array>
+#include <cstdio>
 #include <vector>
 
 namespace charta::server {
@@ -85,6 +86,53 @@ bool equalConstantTime(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   if (a.empty()) return true;
   return sodium_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+std::string base32Encode(std::string_view bytes) {
+  static constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+  std::string out;
+  std::uint32_t buffer = 0;
+  int bits = 0;
+  for (char ch : bytes) {
+    buffer = (buffer << 8) | static_cast<unsigned char>(ch);
+    bits += 8;
+    while (bits >= 5) {
+      out += kAlphabet[(buffer >> (bits - 5)) & 31];
+      bits -= 5;
+    }
+  }
+  if (bits > 0) out += kAlphabet[(buffer << (5 - bits)) & 31];
+  return out;
+}
+
+std::string totpCode(std::string_view secret, std::int64_t unixSeconds) {
+  std::uint64_t step = static_cast<std::uint64_t>(unixSeconds / 30);
+  unsigned char counter[8];
+  for (int i = 7; i >= 0; --i) {
+    counter[i] = static_cast<unsigned char>(step & 0xff);
+    step >>= 8;
+  }
+  unsigned char mac[crypto_auth_hmacsha256_BYTES];
+  crypto_auth_hmacsha256_state st;
+  crypto_auth_hmacsha256_init(&st, reinterpret_cast<const unsigned char*>(secret.data()), secret.size());
+  crypto_auth_hmacsha256_update(&st, counter, sizeof counter);
+  crypto_auth_hmacsha256_final(&st, mac);
+  const int offset = mac[sizeof mac - 1] & 0x0f;
+  const std::uint32_t binary = (static_cast<std::uint32_t>(mac[offset] & 0x7f) << 24) |
+                               (static_cast<std::uint32_t>(mac[offset + 1]) << 16) |
+                               (static_cast<std::uint32_t>(mac[offset + 2]) << 8) | mac[offset + 3];
+  char buf[8];
+  std::snprintf(buf, sizeof buf, "%06u", static_cast<unsigned>(binary % 1000000));
+  return buf;
+}
+
+bool verifyTotp(std::string_view secret, std::string_view code, std::int64_t unixSeconds) {
+  if (code.size() != 6) return false;
+  bool ok = false;
+  for (int drift = -1; drift <= 1; ++drift) {
+    ok = equalConstantTime(totpCode(secret, unixSeconds + drift * 30), code) || ok;
+  }
+  return ok;
 }
 
 std::string toHex(std::string_view bytes) {

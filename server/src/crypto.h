@@ -52,4 +52,14 @@ std::string base64Encode(std::string_view bytes);
 // ignored, as in FHIR attachments); nullopt when it is not base64.
 std::optional<std::string> base64Decode(std::string_view text);
 
+// RFC 4648 base32 without padding (authenticator apps' secrets).
+std::string base32Encode(std::string_view bytes);
+// The RFC 6238 time-based code of `secret` for the 30-second step holding
+// `unixSeconds`: 6 digits, HMAC-SHA-256 (libsodium has no SHA-1 HMAC; the
+// otpauth URI says algorithm=SHA256).
+std::string totpCode(std::string_view secret, std::int64_t unixSeconds);
+// True when `code` is the code of the current step or of the one before or
+// after it (clocks drift; codes are typed).
+bool verifyTotp(std::string_view secret, std::string_view code, std::int64_t unixSeconds);
+
 }  // namespace charta::server

@@ -97,7 +97,8 @@ json::Value coded(std::string_view system, std::string_view code) {
 
 class Exporter {
  public:
-  explicit Exporter(const crdt::ChartDocument& doc) : m_doc(doc) {
+  Exporter(const crdt::ChartDocument& doc, const std::set<std::string>& withheldNotes)
+      : m_doc(doc), m_withheld(withheldNotes) {
     for (crdt::Conflict& c : doc.conflicts()) {
       if (c.isNote) {
         m_noteConflicts[c.field.entry] = std::move(c);
@@ -175,6 +176,7 @@ class Exporter {
   void notes();
 
   const crdt::ChartDocument& m_doc;
+  const std::set<std::string>& m_withheld;                  // note ids (op ids as text) left out
   std::map<OpId, std::vector<crdt::Conflict>> m_conflicts;  // by entry (null: demographics)
   std::map<OpId, crdt::Conflict> m_noteConflicts;
   json::Array m_entries;
@@ -509,6 +511,7 @@ void Exporter::notes() {
   };
   for (const auto& [id, n] : m_doc.notes()) {
     if (!n.isSigned()) continue;  // drafts are not part of the record yet
+    if (m_withheld.count(crdt::toString(id))) continue;  // not shared (the patient portal), addenda too
     const crdt::RegisterWrite& signature = n.shownSignature();
     const std::string key = "DocumentReference/" + crdt::toString(id);
     json::Object d{{"resourceType", "DocumentReference"}, {"id", fhirId(crdt::toString(id))}};
@@ -592,8 +595,9 @@ std::string fhirInstant(std::int64_t ms) {
   return buf;
 }
 
-json::Value chartToFhirBundle(const crdt::ChartDocument& doc, FhirBundleType type, std::int64_t nowMs) {
-  return Exporter(doc).bundle(type, nowMs);
+json::Value chartToFhirBundle(const crdt::ChartDocument& doc, FhirBundleType type, std::int64_t nowMs,
+                              const std::set<std::string>& withheldNotes) {
+  return Exporter(doc, withheldNotes).bundle(type, nowMs);
 }
 
 Result<std::vector<json::Value>> exportPatients(Store& store, ChartCache& cache,

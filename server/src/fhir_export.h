@@ -18,6 +18,7 @@
 // Thread-safety: the functions share nothing.
 
 #include <cstdint>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -33,8 +34,11 @@ inline constexpr std::string_view kOpenConflictExtension = "urn:charta:fhir:open
 
 enum class FhirBundleType { kCollection, kSearchset };
 
-// The chart as a Bundle. `nowMs`: the Bundle's timestamp.
-json::Value chartToFhirBundle(const crdt::ChartDocument& doc, FhirBundleType type, std::int64_t nowMs);
+// The chart as a Bundle. `nowMs`: the Bundle's timestamp. `withheldNotes`:
+// signed notes (their op ids as text, "r3.17") left out with their addenda:
+// the patient portal's notes a clinic marked as not shared.
+json::Value chartToFhirBundle(const crdt::ChartDocument& doc, FhirBundleType type, std::int64_t nowMs,
+                              const std::set<std::string>& withheldNotes = {});
 
 // "2019-02-06T03:12:58.000Z" for milliseconds since the epoch.
 std::string fhirInstant(std::int64_t ms);

@@ -74,6 +74,22 @@ CREATE TABLE IF NOT EXISTS fhir_sources (
 CREATE INDEX IF NOT EXISTS fhir_sources_patient ON fhir_sources (patient_id);
 CREATE TABLE IF NOT EXISTS fhir_directory (
   ref TEXT PRIMARY KEY, kind TEXT NOT NULL, display TEXT NOT NULL, updated_at {INT} NOT NULL);
+CREATE TABLE IF NOT EXISTS portal_accounts (
+  id TEXT PRIMARY KEY, display_name TEXT NOT NULL, password_hash TEXT NOT NULL, totp_secret {BLOB},
+  created_at {INT} NOT NULL, revoked_at {INT});
+CREATE TABLE IF NOT EXISTS portal_links (
+  account_id TEXT NOT NULL, patient_id TEXT NOT NULL, relation TEXT NOT NULL, invited_by TEXT NOT NULL,
+  created_at {INT} NOT NULL, PRIMARY KEY (account_id, patient_id));
+CREATE INDEX IF NOT EXISTS portal_links_patient ON portal_links (patient_id);
+CREATE TABLE IF NOT EXISTS portal_invitations (
+  code_hash {BLOB} PRIMARY KEY, patient_id TEXT NOT NULL, clinic_id TEXT NOT NULL, relation TEXT NOT NULL,
+  name TEXT NOT NULL, created_by TEXT NOT NULL, created_at {INT} NOT NULL, expires_at {INT} NOT NULL,
+  used_at {INT}, account_id TEXT);
+CREATE TABLE IF NOT EXISTS portal_sessions (
+  token_hash {BLOB} PRIMARY KEY, account_id TEXT NOT NULL, created_at {INT} NOT NULL, expires_at {INT} NOT NULL);
+CREATE TABLE IF NOT EXISTS note_sharing (
+  patient_id TEXT NOT NULL, note_id TEXT NOT NULL, shared {INT} NOT NULL, reason TEXT NOT NULL,
+  changed_by TEXT NOT NULL, changed_at {INT} NOT NULL, PRIMARY KEY (patient_id, note_id));
 )SQL";
 
 std::string replaceAll(std::string s, std::string_view from, std::string_view to) {
@@ -119,10 +135,12 @@ std::string schemaSql(Dialect d) {
 }
 
 const std::vector<std::string>& storeTables() {
+  // clang-format off
   static const std::vector<std::string> kTables = {
-      "meta",      "head",     "clinics",      "users",         "devices", "enrolment_codes",
-      "sessions",  "patients", "patient_keys", "scope_changes", "ops",     "rejected_ops",
-      "conflicts", "audit",    "device_audit",  "fhir_sources", "fhir_directory"};
+      "meta", "head", "clinics", "users", "devices", "enrolment_codes", "sessions", "patients", "patient_keys",
+      "scope_changes", "ops", "rejected_ops", "conflicts", "audit", "device_audit", "fhir_sources",
+      "fhir_directory", "portal_accounts", "portal_links", "portal_invitations", "portal_sessions", "note_sharing"};
+  // clang-format on
   return kTables;
 }
 

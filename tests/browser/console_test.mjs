@@ -565,6 +565,34 @@ async function main() {
   await shot('audit');
   log(`audit: ${chainCells.length} entries for the patient, ${verifyText.trim()}`);
 
+  // --- Patient access: an invitation to the patient portal, which works once ---
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Patient access' }).click();
+  await page.locator('#invite-patient').waitFor();
+  await page.click('#invite-issue');
+  assert.match(await page.locator('#invite-title').locator('xpath=..').innerText(), /Enter the patient id/);
+  await page.fill('#invite-patient', target.patient);
+  await page.selectOption('#invite-relation', 'parent');
+  await page.fill('#invite-name', 'Sam Parent');
+  await page.click('#invite-issue');
+  await page.locator('#invite-code').waitFor();
+  const inviteCode = (await page.locator('#invite-code').innerText()).trim();
+  assert.match(inviteCode, /^[A-Z0-9]{4}(-[A-Z0-9]{4}){3}$/, `invitation code shown: ${inviteCode}`);
+  const accepted = await http(base, 'POST', '/v1/me/accept',
+    { body: { code: inviteCode, username: 'sam.parent', passphrase: 'a parent passphrase' } });
+  expectStatus(accepted, 201, 'accepting the invitation issued in the console');
+  assert.equal(accepted.json.patients[0].id, target.patient);
+  assert.equal(accepted.json.patients[0].relation, 'parent');
+  const twice = await http(base, 'POST', '/v1/me/accept',
+    { body: { code: inviteCode, username: 'someone.else', passphrase: 'another passphrase' } });
+  assert.equal(twice.status, 403, 'an invitation works once');
+  await page.fill('#note-patient', target.patient);
+  await page.fill('#note-id', 'r999999.1');
+  await page.fill('#note-reason', 'third-party information');
+  await page.click('#note-save');
+  await page.locator('#note-title').locator('xpath=..').locator('.notice-error').waitFor();
+  await shot('patients');
+  log(`patient access: invitation ${inviteCode} issued in the console and accepted once; an unknown note refused`);
+
   // --- Sign out: back to the form, and the session is over on the server ---
   const last = (await context.cookies(base)).find((c) => c.name === 'charta_console');
   await page.click('#signout');
@@ -584,9 +612,11 @@ async function main() {
 // Chromium logs every 4xx answer to fetch() as a console error. The ones the
 // test causes on purpose are: no session yet at page load (GET
 // /v1/console/session 401), the wrong password (POST 401), the clinic admin
-// (POST 403) and the admin calls right after the session was ended from
-// outside (401, see expectedAdmin401). Anything else fails the test.
+// (POST 403), the admin calls right after the session was ended from
+// outside (401, see expectedAdmin401) and the made-up note on the patient
+// access page (404). Anything else fails the test.
 function expectedNetworkError(p, base) {
+  if (isHttpError(p, '404') && /\/v1\/admin\/patients\/[^/]+\/notes\/r999999\.1\/sharing$/.test(p.url)) return true;
   return (isHttpError(p, '401') || isHttpError(p, '403')) && p.url === `${base}/v1/console/session`;
 }
 

@@ -38,6 +38,12 @@
 //    a GET must carry the session's CSRF token (403 before anything else).
 //    The console's session and sign-out routes take the cookie only (401 for a
 //    bearer token).
+//  - The patient portal: its page, accepting an invitation and signing in
+//    need nothing; its other routes need a patient's portal session (401 for
+//    every staff credential). Invitations and note sharing are for a clinic
+//    admin of the patient's clinic or a sysadmin (404 for another clinic's
+//    patient, as for an unknown one); a tablet invites patients of its own
+//    clinic only (404 otherwise).
 
 #include <QtTest>
 
@@ -172,6 +178,14 @@ class AuthzTest : public QObject {
       return {};
     }
     return str(parseJson(r.body), "token");
+  }
+
+  // A new invitation to the patient portal for `patient`.
+  std::string portalInvitation(const std::string& patient) {
+    HttpResult r = sysPost("/v1/admin/patients/" + patient + "/invitations",
+                           json::Object{{"relation", "self"}, {"name", "A patient"}});
+    if (r.status != 201) qWarning("portal invitation failed: %d %s", r.status, r.body.c_str());
+    return str(parseJson(r.body), "code");
   }
 
   // The console's cookie and CSRF token headers of a new console session of `user`.
@@ -408,6 +422,12 @@ class AuthzTest : public QObject {
     QVERIFY(pushAs(m_o1, m_nurseOtherTok, "authz-nurse-other", "pt-move-other"));
     m_sentinelMovable = {{"demo", "pt-move-demo"}, {"other", "pt-move-other"}};
     m_sentinelConflict = {{"demo", makeConflict(kOwn)}, {"other", makeConflict(kOther)}};
+    // A patient's portal account, linked to pt-demo.
+    QVERIFY(m_http
+                ->post("/v1/me/accept", json::serialize(json::Object{{"code", portalInvitation("pt-demo")},
+                                                                     {"username", "authz-patient"},
+                                                                     {"passphrase", kPassword}}))
+                .status == 201);
     QVERIFY(!m_sentinelConflict["demo"].empty() && !m_sentinelConflict["other"].empty());
 
     // Spoil the credentials that must be refused.
@@ -846,6 +866,55 @@ class AuthzTest : public QObject {
                       nullptr, nullptr});
     }
 
+    // The patient portal. Staff credentials are not a portal session: its
+    // reads answer 401 to everyone here (tests/server/api/portal_test.cpp
+    // has the portal's own access matrix); accepting an invitation and
+    // signing in with a patient's passphrase need nothing.
+    rows.push_back({"GET /me", "", Need::kNothing, get("/me"), ok200, nullptr, nullptr});
+    rows.push_back({"GET /me/{file}", "portal.js", Need::kNothing, get("/me/portal.js"), ok200, nullptr, nullptr});
+    rows.push_back({"POST /v1/me/accept", "a new invitation", Need::kNothing,
+                    [this](const Caller&, bool) {
+                      return Request{"POST", "/v1/me/accept",
+                                     json::serialize(json::Object{{"code", portalInvitation("pt-demo")},
+                                                                  {"username", unique("patient")},
+                                                                  {"passphrase", kPassword}})};
+                    },
+                    [](const Caller&) { return 201; }, nullptr, nullptr});
+    rows.push_back({"POST /v1/me/session", "as the patient", Need::kNothing,
+                    post("/v1/me/session",
+                         json::serialize(json::Object{{"username", "authz-patient"}, {"passphrase", kPassword}})),
+                    ok200, nullptr, nullptr});
+    auto noPortalSession = [](const Caller&) { return 401; };
+    rows.push_back(
+        {"GET /v1/me/session", "", Need::kNothing, get("/v1/me/session"), noPortalSession, nullptr, nullptr});
+    rows.push_back(
+        {"POST /v1/me/logout", "", Need::kNothing, post("/v1/me/logout", "{}"), noPortalSession, nullptr, nullptr});
+    for (const char* what : {"record", "fhir", "access"}) {
+      rows.push_back({std::string("GET /v1/me/patients/{id}/") + what, "patient of demo", Need::kNothing,
+                      get(std::string("/v1/me/patients/pt-demo/") + what), noPortalSession, nullptr, nullptr});
+    }
+    for (std::string clinic : {kOwn, kOther}) {
+      const std::string patient = clinic == kOwn ? "pt-demo" : "pt-other";
+      rows.push_back({"POST /v1/admin/patients/{id}/invitations", "patient of " + clinic, Need::kAdmin,
+                      post("/v1/admin/patients/" + patient + "/invitations",
+                           json::serialize(json::Object{{"relation", "parent"}, {"name", "A parent"}})),
+                      [clinic](const Caller& c) {
+                        if (c.who == Who::kSysadmin) return 201;
+                        return clinic == c.userClinic ? 201 : 404;
+                      },
+                      nullptr, nullptr});
+      rows.push_back({"POST /v1/admin/patients/{id}/notes/{note}/sharing", "a note not in the chart of " + clinic,
+                      Need::kAdmin,
+                      post("/v1/admin/patients/" + patient + "/notes/r999999.1/sharing",
+                           json::serialize(json::Object{{"shared", false}, {"reason", "third-party information"}})),
+                      [](const Caller&) { return 404; }, nullptr, nullptr});
+      rows.push_back(
+          {"POST /v1/sync/invitations", "patient of " + clinic, Need::kSync,
+           post("/v1/sync/invitations",
+                json::serialize(json::Object{{"patient", patient}, {"relation", "guardian"}, {"name", "A guardian"}})),
+           [clinic](const Caller& c) { return c.deviceClinic == clinic ? 201 : 404; }, nullptr, nullptr});
+    }
+
     // Last: they end the session they are called with (each caller brings a fresh one).
     rows.push_back({"POST /v1/console/logout", "", Need::kSession, post("/v1/console/logout", "{}"),
                     [](const Caller& c) { return c.cookie ? 200 : 401; }, nullptr, nullptr});
@@ -931,7 +1000,7 @@ class AuthzTest : public QObject {
     // Every route of the route table is in the matrix.
     std::set<std::string> routes;
     for (const Row& row : m_rows) routes.insert(row.route);
-    QCOMPARE(static_cast<int>(routes.size()), 32);
+    QCOMPARE(static_cast<int>(routes.size()), 44);
   }
 
   // The revoked device is told to wipe (the body, not only the status).
