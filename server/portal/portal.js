@@ -27,88 +27,7 @@
   // ---------------------------------------------------------------------
   // DOM helpers
 
-  // h('tag', {className, id, text, on: {click}, 'aria-x': ...}, ...children)
-  function h(tag, props, ...children) {
-    const el = document.createElement(tag);
-    applyProps(el, props);
-    append(el, children);
-    return el;
-  }
-
-  const SVG_NS = 'http://www.w3.org/2000/svg';
-  function s(tag, attrs, ...children) {
-    const el = document.createElementNS(SVG_NS, tag);
-    if (attrs) {
-      for (const [k, v] of Object.entries(attrs)) {
-        if (v === undefined || v === null || v === false) continue;
-        if (k === 'text') el.textContent = String(v);
-        else el.setAttribute(k, String(v));
-      }
-    }
-    append(el, children);
-    return el;
-  }
-
-  function applyProps(el, props) {
-    if (!props) return;
-    for (const [key, value] of Object.entries(props)) {
-      if (value === undefined || value === null || value === false) continue;
-      if (key === 'style') throw new Error('inline styles are not allowed by the content security policy');
-      if (key === 'className') el.className = value;
-      else if (key === 'text') el.textContent = String(value);
-      else if (key === 'on') {
-        for (const [type, fn] of Object.entries(value)) el.addEventListener(type, fn);
-      } else if (key === 'htmlFor') el.htmlFor = value;
-      else if (key === 'value') el.value = value;
-      else if (key === 'tabIndex') el.tabIndex = value;
-      else if (key === 'hidden' || key === 'disabled' || key === 'checked' || key === 'required' ||
-               key === 'open' || key === 'noValidate') {
-        el[key] = Boolean(value);
-      } else if (value === true) el.setAttribute(key, '');
-      else el.setAttribute(key, String(value));
-    }
-  }
-
-  function append(el, children) {
-    for (const child of children.flat(Infinity)) {
-      if (child === null || child === undefined || child === false || child === '') continue;
-      el.append(child instanceof Node ? child : document.createTextNode(String(child)));
-    }
-  }
-
-  function clear(el) {
-    while (el.firstChild) el.removeChild(el.firstChild);
-  }
-
-  let uidCounter = 0;
-  const uid = (prefix) => `${prefix}-${++uidCounter}`;
-
-  // A labelled form field with an optional hint below the label.
-  function field(labelText, input, hintText) {
-    const id = input.id || uid('f');
-    input.id = id;
-    let hint = null;
-    if (hintText) {
-      hint = h('p', { className: 'hint', id: `${id}-hint`, text: hintText });
-      const prev = input.getAttribute('aria-describedby');
-      input.setAttribute('aria-describedby', prev ? `${prev} ${hint.id}` : hint.id);
-    }
-    return h('div', { className: 'field' }, h('label', { htmlFor: id, text: labelText }), hint, input);
-  }
-
-  function notice(kind, text, extra) {
-    return h('div', { className: `notice notice-${kind}`, role: kind === 'error' ? 'alert' : null },
-      h('p', { text }), extra || null);
-  }
-
-  function badge(kind, text) {
-    return h('span', { className: `badge badge-${kind}`, text });
-  }
-
-  function tableWrap(label, table) {
-    // A region keyboard users can focus and scroll sideways on a small screen.
-    return h('div', { className: 'table-wrap', role: 'region', 'aria-label': label, tabIndex: 0 }, table);
-  }
+  const { h, s, clear, uid, field, notice, badge, tableWrap, parseHash, ApiError, SessionEnded, send } = window.ChartaDom;
 
   // A table whose rows become cards on a phone: each cell carries its
   // column's name in data-label (shown by the style sheet).
@@ -396,59 +315,22 @@
   // ---------------------------------------------------------------------
   // API
 
-  class ApiError extends Error {
-    constructor(status, code, message, retryAfter) {
-      super(message);
-      this.name = 'ApiError';
-      this.status = status;
-      this.code = code;
-      this.retryAfter = retryAfter;
-    }
-  }
-
-  // Thrown into a view whose session ended while it was loading; the view
-  // stops quietly because the sign-in form has already replaced it.
-  class SessionEnded extends Error {}
-
   const SIGNED_OUT_FOR_SAFETY = 'For your safety you were signed out. Please sign in again.';
 
   // Paths whose 401 answer is part of signing in, not an ended session.
   const isSignInPath = (path) => path === '/v1/me/session' || path === '/v1/me/accept';
 
   async function request(method, path, body) {
-    const headers = { Accept: 'application/json' };
-    const options = { method, headers, credentials: 'same-origin', cache: 'no-store', redirect: 'error' };
-    if (method !== 'GET' && method !== 'HEAD' && state.csrf) headers['X-Charta-CSRF'] = state.csrf;
-    if (body !== undefined) {
-      headers['Content-Type'] = 'application/json';
-      options.body = JSON.stringify(body);
-    }
-    let res;
     try {
-      res = await fetch(path, options);
+      return await send(method, path, body, state.csrf,
+        'We could not reach the server. Check your internet connection and try again.');
     } catch (e) {
-      throw new ApiError(0, 'network', 'We could not reach the server. Check your internet connection and try again.');
-    }
-    if (!res.ok) {
-      const text = await res.text().catch(() => '');
-      let data = null;
-      try {
-        data = text ? JSON.parse(text) : null;
-      } catch (e) {
-        data = null;
-      }
-      const err = data && typeof data === 'object' && data.error && typeof data.error === 'object' ? data.error : {};
-      const message = typeof err.message === 'string' && err.message
-        ? err.message : `The server answered ${res.status} ${res.statusText}.`;
-      const error = new ApiError(res.status, typeof err.code === 'string' ? err.code : `http_${res.status}`, message,
-        res.headers.get('Retry-After'));
-      if (res.status === 401 && !isSignInPath(path) && state.account) {
+      if (e instanceof ApiError && e.status === 401 && !isSignInPath(path) && state.account) {
         sessionEnded(SIGNED_OUT_FOR_SAFETY);
-        throw new SessionEnded(message);
+        throw new SessionEnded(e.message);
       }
-      throw error;
+      throw e;
     }
-    return res;
   }
 
   async function api(method, path, body) {
@@ -540,23 +422,6 @@
 
   // ---------------------------------------------------------------------
   // Routing
-
-  function parseHash() {
-    const raw = location.hash || '';
-    if (!raw.startsWith('#/')) return null;
-    const body = raw.slice(2);
-    const qi = body.indexOf('?');
-    const path = qi >= 0 ? body.slice(0, qi) : body;
-    const params = new URLSearchParams(qi >= 0 ? body.slice(qi + 1) : '');
-    const parts = path.split('/').filter((p) => p !== '').map((p) => {
-      try {
-        return decodeURIComponent(p);
-      } catch (e) {
-        return p;
-      }
-    });
-    return { parts, params };
-  }
 
   function navigate(hash) {
     if (location.hash === hash) route();

@@ -186,19 +186,23 @@ Result<std::string> issueEnrolmentCode(WriteTx& tx, const std::string& clinic, c
   return code;
 }
 
-Result<Enrolled> enrolDevice(WriteTx& tx, const std::string& code, const std::string& name) {
-  if (name.empty() || name.size() > 200) return Status::invalidArgument("device name: 1-200 characters");
-  // Codes are typed by people: accept lower case and missing dashes.
+std::string canonicalCode(std::string_view code) {
   std::string normal;
   for (char ch : code) {
     if (ch == '-' || ch == ' ') continue;
     normal += (ch >= 'a' && ch <= 'z') ? static_cast<char>(ch - 'a' + 'A') : ch;
   }
-  std::string canonical;
+  std::string out;
   for (std::size_t i = 0; i < normal.size(); ++i) {
-    if (i && i % 4 == 0) canonical += '-';
-    canonical += normal[i];
+    if (i && i % 4 == 0) out += '-';
+    out += normal[i];
   }
+  return out;
+}
+
+Result<Enrolled> enrolDevice(WriteTx& tx, const std::string& code, const std::string& name) {
+  if (name.empty() || name.size() > 200) return Status::invalidArgument("device name: 1-200 characters");
+  const std::string canonical = canonicalCode(code);
   auto rows = tx.conn().query(
       "SELECT clinic_id, expires_at, used_at FROM enrolment_codes WHERE code_hash = $1", P{Blob{digest(canonical)}});
   if (!rows.isOk()) return rows.status();

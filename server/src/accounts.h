@@ -79,6 +79,10 @@ Status revokeUser(WriteTx& tx, const std::string& id);
 Result<std::string> issueEnrolmentCode(WriteTx& tx, const std::string& clinic, const std::string& createdBy,
                                        std::int64_t ttlMs);
 
+// A one-time code as stored (its digest is): people type codes in any case,
+// with or without dashes, so upper case in groups of four ("7KQM-4ZT2-...").
+std::string canonicalCode(std::string_view code);
+
 struct Enrolled {
   Device device;
   std::string secret;  // shown once

@@ -3,6 +3,7 @@
 
 #include "api_internal.h"
 #include "crypto.h"
+#include "web_page.h"
 
 namespace charta::server {
 namespace {

@@ -127,12 +127,15 @@ std::variant<SignedIn, HttpResponse> signIn(Api& api, Api::Call& call, const std
                                             const std::string& password, SignInFor purpose);
 
 // The console: the name of its session cookie, and the CSRF token that goes
-// with a session token (a keyed hash of it: nothing to store, and a page that
-// cannot read the cookie cannot compute it).
+// with a session token (web_page.h, csrfToken).
 inline constexpr std::string_view kConsoleCookie = "charta_console";
 std::string csrfTokenFor(const std::string& sessionToken);
-// The value of cookie `name` in a Cookie header; nullopt when absent.
-std::optional<std::string> cookieValue(const std::string& header, std::string_view name);
+
+// 429 too_many_attempts with Retry-After, for a throttled sign-in.
+HttpResponse throttled(std::int64_t waitMs);
+// Reads {"username", "password"} (the sign-in body); the error response when
+// that fails.
+std::optional<HttpResponse> readCredentials(const HttpRequest& req, std::string& username, std::string& password);
 
 // A clinic admin may act only on their own clinic; a sysadmin on any.
 bool mayActOnClinic(const User& user, const std::string& clinic);

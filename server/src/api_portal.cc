@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cctype>
 #include <ctime>
+#include <functional>
 #include <map>
 #include <set>
 
@@ -14,30 +15,16 @@
 #include "charta/crdt/clinical_rules.h"
 #include "crypto.h"
 #include "fhir_export.h"
+#include "web_page.h"
 
+// The portal's files, like the console's (web_page.h).
 #ifndef CHARTA_PORTAL_DIR
 #error "CHARTA_PORTAL_DIR must name the portal's folder"
 #endif
-// clang-format off
-#define CHARTA_PORTAL_EMBED(symbol, file)      \
-  asm(".pushsection .rodata\n"                 \
-      ".balign 16\n"                           \
-      ".globl " #symbol "_begin\n"             \
-      ".hidden " #symbol "_begin\n"            \
-      #symbol "_begin:\n"                      \
-      ".incbin \"" CHARTA_PORTAL_DIR "/" file "\"\n" \
-      ".globl " #symbol "_end\n"               \
-      ".hidden " #symbol "_end\n"              \
-      #symbol "_end:\n"                        \
-      ".popsection\n");                        \
-  extern "C" const char symbol##_begin[];      \
-  extern "C" const char symbol##_end[];
-// clang-format on
-
-CHARTA_PORTAL_EMBED(charta_portal_html, "index.html")
-CHARTA_PORTAL_EMBED(charta_portal_js, "portal.js")
-CHARTA_PORTAL_EMBED(charta_portal_css, "portal.css")
-CHARTA_PORTAL_EMBED(charta_portal_icon, "icon.svg")
+CHARTA_EMBED_FILE(charta_portal_html, CHARTA_PORTAL_DIR "/index.html");
+CHARTA_EMBED_FILE(charta_portal_js, CHARTA_PORTAL_DIR "/portal.js");
+CHARTA_EMBED_FILE(charta_portal_css, CHARTA_PORTAL_DIR "/portal.css");
+CHARTA_EMBED_FILE(charta_portal_icon, CHARTA_PORTAL_DIR "/icon.svg");
 
 namespace charta::server {
 namespace {
@@ -52,47 +39,15 @@ constexpr std::size_t kMinPassphrase = 10;
 // The newest audit rows an access log shows.
 constexpr std::int64_t kAccessLogRows = 500;
 
-constexpr const char* kPolicy =
-    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
-    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
-
-HttpResponse portalFile(const char* type, const char* begin, const char* end) {
-  HttpResponse r;
-  r.contentType = type;
-  r.body.assign(begin, static_cast<std::size_t>(end - begin));
-  r.headers.emplace_back("Content-Security-Policy", kPolicy);
-  r.headers.emplace_back("X-Frame-Options", "DENY");
-  r.headers.emplace_back("Referrer-Policy", "no-referrer");
-  r.headers.emplace_back("Cross-Origin-Opener-Policy", "same-origin");
-  r.headers.emplace_back("Cross-Origin-Resource-Policy", "same-origin");
-  return r;
-}
-
-std::string portalCookie(const HttpRequest& req, const std::string& value, std::int64_t maxAgeSeconds) {
-  std::string c = std::string(kPortalCookie) + "=" + value +
-                  "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" + std::to_string(maxAgeSeconds);
-  if (req.tls) c += "; Secure";
-  return c;
-}
-
-std::string portalCsrf(const std::string& token) { return toHex(digestParts({"charta.portal.csrf", token})); }
+std::string portalCsrf(const std::string& token) { return csrfToken("charta.portal.csrf", token); }
 
 // The audit chain's name for a patient's account (never a staff user id).
 std::string actorOf(const std::string& account) { return "patient:" + account; }
 
-// Codes are typed by people: upper case, groups of four.
-std::string canonicalCode(const std::string& code) {
-  std::string normal;
-  for (char ch : code) {
-    if (ch == '-' || ch == ' ') continue;
-    normal += (ch >= 'a' && ch <= 'z') ? static_cast<char>(ch - 'a' + 'A') : ch;
-  }
-  std::string out;
-  for (std::size_t i = 0; i < normal.size(); ++i) {
-    if (i && i % 4 == 0) out += '-';
-    out += normal[i];
-  }
-  return out;
+// User names are compared in lower case.
+std::string lowerAscii(std::string s) {
+  for (char& c : s) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+  return s;
 }
 
 bool validUsername(const std::string& u) {
@@ -297,31 +252,32 @@ std::optional<AccessLine> accessLine(const std::string& action) {
 }  // namespace
 
 HttpResponse ApiRoutes::portalPage(Api&, Api::Call&) {
-  return portalFile("text/html; charset=utf-8", charta_portal_html_begin, charta_portal_html_end);
+  return pageFile("text/html; charset=utf-8", charta_portal_html_begin, charta_portal_html_end);
 }
 
 HttpResponse ApiRoutes::portalAsset(Api&, Api::Call& call) {
   const std::string& name = call.pathParams[0];
+  if (auto shared = sharedPageFile(name)) return *shared;
   if (name == "portal.js")
-    return portalFile("text/javascript; charset=utf-8", charta_portal_js_begin, charta_portal_js_end);
-  if (name == "portal.css")
-    return portalFile("text/css; charset=utf-8", charta_portal_css_begin, charta_portal_css_end);
-  if (name == "icon.svg") return portalFile("image/svg+xml", charta_portal_icon_begin, charta_portal_icon_end);
+    return pageFile("text/javascript; charset=utf-8", charta_portal_js_begin, charta_portal_js_end);
+  if (name == "portal.css") return pageFile("text/css; charset=utf-8", charta_portal_css_begin, charta_portal_css_end);
+  if (name == "icon.svg") return pageFile("image/svg+xml", charta_portal_icon_begin, charta_portal_icon_end);
   return errorResponse(404, "not_found", "no such portal file: " + name);
 }
 
-HttpResponse ApiRoutes::adminInvite(Api& api, Api::Call& call) {
-  const std::string& patient = call.pathParams[0];
-  std::string unused, relation, name;
-  if (auto bad = readInvitation(call.req, false, unused, relation, name)) return *bad;
+namespace {
+
+// Issues an invitation for `patient` when `mayInvite(its clinic)`; any other
+// patient, existing or not, is "not found" (its id is not confirmed).
+HttpResponse invite(Api& api, const Api::Call& call, const std::string& patient, const std::string& relation,
+                    const std::string& name, const std::function<bool(const std::string&)>& mayInvite) {
   std::string code;
-  Status s = store(api).write([&](WriteTx& tx) -> Status {
+  Status s = ApiRoutes::store(api).write([&](WriteTx& tx) -> Status {
     setActor(tx, call);
     auto rows = tx.conn().query("SELECT clinic_id FROM patients WHERE id = $1", P{patient});
     if (!rows.isOk()) return rows.status();
-    // Another clinic's patient is "not found": its id is not confirmed.
-    if (rows.value().empty() || !mayActOnClinic(*call.user, dbText(rows.value()[0][0]))) {
-      return Status::notFound("no patient " + patient);
+    if (rows.value().empty() || !mayInvite(dbText(rows.value()[0][0]))) {
+      return Status::notFound("no patient " + patient + " that you may invite to");
     }
     auto c = issueInvitation(tx, patient, dbText(rows.value()[0][0]), relation, name, call.user->id);
     if (!c.isOk()) return c.status();
@@ -332,24 +288,21 @@ HttpResponse ApiRoutes::adminInvite(Api& api, Api::Call& call) {
   return invitationResponse(code, patient, relation, nowMs() + kInvitationTtlMs);
 }
 
+}  // namespace
+
+HttpResponse ApiRoutes::adminInvite(Api& api, Api::Call& call) {
+  std::string unused, relation, name;
+  if (auto bad = readInvitation(call.req, false, unused, relation, name)) return *bad;
+  return invite(api, call, call.pathParams[0], relation, name,
+                [&](const std::string& clinic) { return mayActOnClinic(*call.user, clinic); });
+}
+
 HttpResponse ApiRoutes::syncInvite(Api& api, Api::Call& call) {
   std::string patient, relation, name;
   if (auto bad = readInvitation(call.req, true, patient, relation, name)) return *bad;
-  std::string code;
-  Status s = store(api).write([&](WriteTx& tx) -> Status {
-    setActor(tx, call);
-    auto rows = tx.conn().query("SELECT clinic_id FROM patients WHERE id = $1", P{patient});
-    if (!rows.isOk()) return rows.status();
-    if (rows.value().empty() || dbText(rows.value()[0][0]) != call.device->clinic) {
-      return Status::notFound("no patient " + patient + " in this device's clinic (sync the chart first)");
-    }
-    auto c = issueInvitation(tx, patient, call.device->clinic, relation, name, call.user->id);
-    if (!c.isOk()) return c.status();
-    code = c.value();
-    return Status::ok();
-  });
-  if (!s.isOk()) return statusResponse(api, s);
-  return invitationResponse(code, patient, relation, nowMs() + kInvitationTtlMs);
+  // A tablet invites to its own clinic's charts only.
+  return invite(api, call, patient, relation, name,
+                [&](const std::string& clinic) { return clinic == call.device->clinic; });
 }
 
 HttpResponse ApiRoutes::adminNoteSharing(Api& api, Api::Call& call) {
@@ -404,8 +357,7 @@ HttpResponse ApiRoutes::portalAccept(Api& api, Api::Call& call) {
       })) {
     return *bad;
   }
-  std::transform(username.begin(), username.end(), username.begin(),
-                 [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; });
+  username = lowerAscii(username);
   if (!validUsername(username)) {
     return errorResponse(400, "invalid", "user name: 3 to 64 letters, digits and . _ - @");
   }
@@ -414,12 +366,7 @@ HttpResponse ApiRoutes::portalAccept(Api& api, Api::Call& call) {
   }
   const std::int64_t now = nowMs();
   const std::string addressKey = "addr:" + call.req.remoteAddress;
-  if (std::int64_t wait = addressThrottle(api).waitMs(addressKey, now); wait > 0) {
-    HttpResponse r = errorResponse(429, "too_many_attempts",
-                                   "too many attempts: wait " + std::to_string((wait + 999) / 1000) + " s");
-    r.headers.emplace_back("Retry-After", std::to_string((wait + 999) / 1000));
-    return r;
-  }
+  if (std::int64_t wait = addressThrottle(api).waitMs(addressKey, now); wait > 0) return throttled(wait);
   // Hashed outside the write: Argon2id takes a while.
   auto hashed = hashPassword(passphrase);
   if (!hashed.isOk()) return statusResponse(api, hashed.status());
@@ -495,22 +442,16 @@ HttpResponse ApiRoutes::portalSignIn(Api& api, Api::Call& call) {
   if (auto bad = readObject(call.req, [&](json::ObjectReader& r) {
         username = r.requiredString("username", 64);
         passphrase = r.requiredString("passphrase", 1024);
-        code = r.optionalString("code", 16).value_or("");
+        if (auto c = r.optionalString("code", 16)) code = *c;
       })) {
     return *bad;
   }
-  std::transform(username.begin(), username.end(), username.begin(),
-                 [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; });
+  username = lowerAscii(username);
   const std::int64_t now = nowMs();
   const std::string accountKey = "portal:" + username, addressKey = "addr:" + call.req.remoteAddress;
   std::int64_t wait =
       std::max(accountThrottle(api).waitMs(accountKey, now), addressThrottle(api).waitMs(addressKey, now));
-  if (wait > 0) {
-    HttpResponse r = errorResponse(429, "too_many_attempts",
-                                   "too many attempts: wait " + std::to_string((wait + 999) / 1000) + " s");
-    r.headers.emplace_back("Retry-After", std::to_string((wait + 999) / 1000));
-    return r;
-  }
+  if (wait > 0) return throttled(wait);
   std::string hash, secret, name;
   bool known = false, revoked = false;
   Status s = store(api).read([&](Connection& c) -> Status {
@@ -572,7 +513,7 @@ HttpResponse ApiRoutes::portalSignIn(Api& api, Api::Call& call) {
   });
   if (!s.isOk()) return statusResponse(api, s);
   HttpResponse r = sessionBody(api, pc);
-  r.headers.emplace_back("Set-Cookie", portalCookie(call.req, pc.token, kPortalSessionMs / 1000));
+  r.headers.emplace_back("Set-Cookie", sessionCookie(call.req, kPortalCookie, pc.token, kPortalSessionMs / 1000));
   return r;
 }
 
@@ -598,7 +539,7 @@ HttpResponse ApiRoutes::portalLogout(Api& api, Api::Call& call) {
   });
   if (!s.isOk()) return statusResponse(api, s);
   HttpResponse r = jsonResponse(200, json::Object{{"ok", true}});
-  r.headers.emplace_back("Set-Cookie", portalCookie(call.req, "", 0));
+  r.headers.emplace_back("Set-Cookie", sessionCookie(call.req, kPortalCookie, "", 0));
   return r;
 }
 

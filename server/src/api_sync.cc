@@ -10,6 +10,8 @@
 namespace charta::server {
 namespace {
 
+}  // namespace
+
 HttpResponse throttled(std::int64_t waitMs) {
   HttpResponse r = errorResponse(
       429, "too_many_attempts",
@@ -17,6 +19,15 @@ HttpResponse throttled(std::int64_t waitMs) {
   r.headers.emplace_back("Retry-After", std::to_string((waitMs + 999) / 1000));
   return r;
 }
+
+std::optional<HttpResponse> readCredentials(const HttpRequest& req, std::string& username, std::string& password) {
+  return readObject(req, [&](json::ObjectReader& r) {
+    username = r.requiredString("username", 64);
+    password = r.requiredString("password", 1024);
+  });
+}
+
+namespace {
 
 std::optional<std::int64_t> parseInt(const std::string& s) {
   std::int64_t v = 0;
@@ -208,12 +219,7 @@ std::variant<SignedIn, HttpResponse> signIn(Api& api, Api::Call& call, const std
 HttpResponse ApiRoutes::login(Api& api, Api::Call& call) {
   std::string username;
   std::string password;
-  if (auto bad = readObject(call.req, [&](json::ObjectReader& r) {
-        username = r.requiredString("username", 64);
-        password = r.requiredString("password", 1024);
-      })) {
-    return *bad;
-  }
+  if (auto bad = readCredentials(call.req, username, password)) return *bad;
   auto result = signIn(api, call, username, password, SignInFor::kApi);
   if (auto* error = std::get_if<HttpResponse>(&result)) return *error;
   const SignedIn& in = std::get<SignedIn>(result);

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "bench_http.h"
 #include "bench_json.h"
 #include "bench_process.h"
 #include "bench_server_process.h"
@@ -82,23 +83,6 @@ void progress(const std::string& text) { std::fprintf(stderr, "charta-bench cons
 
 double msSince(SteadyClock::time_point t) {
   return std::chrono::duration<double, std::milli>(SteadyClock::now() - t).count();
-}
-
-std::string describe(const HttpResult& r) {
-  if (r.status == 0) return "no answer: " + r.error;
-  return "HTTP " + std::to_string(r.status) + ": " + r.body.substr(0, 300);
-}
-
-std::optional<sjson::Value> parseObject(const std::string& body) {
-  auto v = sjson::parse(body);
-  if (!v.isOk() || !v.value().isObject()) return std::nullopt;
-  return std::move(v).value();
-}
-
-std::string stringMember(const sjson::Value& v, std::string_view key) {
-  const sjson::Value* m = v.find(key);
-  const std::string* s = m != nullptr ? m->asString() : nullptr;
-  return s != nullptr ? *s : std::string();
 }
 
 std::int64_t intMember(const sjson::Value& v, std::string_view key) {

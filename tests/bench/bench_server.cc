@@ -30,6 +30,7 @@
 #include <utility>
 #include <vector>
 
+#include "bench_http.h"
 #include "bench_json.h"
 #include "bench_process.h"
 #include "bench_server_process.h"
@@ -159,26 +160,9 @@ std::string trimmed(std::string s) {
   return s;
 }
 
-std::string describe(const HttpResult& r) {
-  if (r.status == 0) return "no answer: " + r.error;
-  return "HTTP " + std::to_string(r.status) + ": " + r.body.substr(0, 300);
-}
-
-std::optional<sjson::Value> parseObject(const std::string& body) {
-  auto v = sjson::parse(body);
-  if (!v.isOk() || !v.value().isObject()) return std::nullopt;
-  return std::move(v).value();
-}
-
 std::optional<std::int64_t> intMember(const sjson::Value& v, std::string_view key) {
   const sjson::Value* m = v.find(key);
   return m != nullptr ? m->asInt() : std::nullopt;
-}
-
-std::string stringMember(const sjson::Value& v, std::string_view key) {
-  const sjson::Value* m = v.find(key);
-  const std::string* s = m != nullptr ? m->asString() : nullptr;
-  return s != nullptr ? *s : std::string();
 }
 
 std::optional<std::string> base64Decode(std::string_view text) {

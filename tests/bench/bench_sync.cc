@@ -31,6 +31,7 @@
 #include <utility>
 #include <vector>
 
+#include "bench_http.h"
 #include "bench_json.h"
 #include "bench_peers.h"
 #include "bench_process.h"
@@ -170,23 +171,6 @@ class Stopwatch {
 std::string trimmed(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
   return s;
-}
-
-std::string describe(const HttpResult& r) {
-  if (r.status == 0) return "no answer: " + r.error;
-  return "HTTP " + std::to_string(r.status) + ": " + r.body.substr(0, 300);
-}
-
-std::optional<sjson::Value> parseObject(const std::string& body) {
-  auto v = sjson::parse(body);
-  if (!v.isOk() || !v.value().isObject()) return std::nullopt;
-  return std::move(v).value();
-}
-
-std::string stringMember(const sjson::Value& v, std::string_view key) {
-  const sjson::Value* m = v.find(key);
-  const std::string* s = m != nullptr ? m->asString() : nullptr;
-  return s != nullptr ? *s : std::string();
 }
 
 // --- /proc and sockets ---------------------------------------------------------

@@ -6,238 +6,32 @@
 // --node-dir holds package.json (playwright-core, pinned); the package is
 // installed there with npm on the first run. --out receives a PNG of every
 // page and, on failure, the server's log. Exit 0: passed; 1: failed;
-// 77: skipped because Chromium is not installed.
+// 77: skipped because Chromium is not installed. What it shares with
+// portal_test.mjs (arguments, npm, the server and charta-sim, the browser,
+// console checks, cleanup) is in harness.mjs.
 import assert from 'node:assert/strict';
-import { execFile, spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
-import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
+import {
+  CLINIC, SYSADMIN, checkConsole, consoleProblems, enrolTablet, expectStatus, http, isHttpError, launchBrowser, log,
+  run, runOk, runTest, screenshot, screenshotOnFailure, sleep, startRun, startServer, sysadminApi, watchPage,
+} from './harness.mjs';
 
-const SKIP = 77;
-const CHROMIUM = process.env.CHARTA_CHROMIUM || '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const SYSADMIN = { username: 'admin', password: 'demo-admin-pass' }; // the server's --demo sysadmin
-const CLINIC = 'demo'; // the server's --demo clinic
 const NURSE = { id: 'nurse.kim', password: 'kim-nurse-passphrase' };
 const CLINIC_ADMIN = { id: 'clinic.lead', password: 'clinic-lead-passphrase' };
-const WATCHDOG_MS = 300_000;
 
-// ---------------------------------------------------------------------------
-// Arguments, skip, npm
+const { args, tmp } = startRun({ name: 'console_test', tmpPrefix: 'charta-console-', watchdogMs: 300_000 });
 
-function parseArgs(argv) {
-  const out = {};
-  for (let i = 0; i < argv.length; i += 2) {
-    const key = argv[i];
-    if (!key.startsWith('--') || i + 1 >= argv.length) {
-      console.error(`console_test: unexpected argument ${key}`);
-      process.exit(2);
-    }
-    out[key.slice(2)] = argv[i + 1];
-  }
-  for (const k of ['server', 'sim', 'node-dir', 'out']) {
-    if (!out[k]) {
-      console.error(`console_test: --${k} is required`);
-      process.exit(2);
-    }
-  }
-  return out;
-}
-
-const args = parseArgs(process.argv.slice(2));
-const started = Date.now();
-const log = (msg) => console.log(`[${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s] ${msg}`);
-
-if (!fs.existsSync(CHROMIUM)) {
-  console.log(`console_test: SKIPPED: ${CHROMIUM} is not installed (Debian package chromium; scripts/install-deps installs it)`);
-  process.exit(SKIP);
-}
-
-function loadPlaywright(nodeDir) {
-  const pkg = JSON.parse(fs.readFileSync(path.join(nodeDir, 'package.json'), 'utf8'));
-  const want = pkg.dependencies['playwright-core'];
-  const installed = path.join(nodeDir, 'node_modules', 'playwright-core', 'package.json');
-  let have = null;
-  try {
-    have = JSON.parse(fs.readFileSync(installed, 'utf8')).version;
-  } catch (e) {
-    have = null;
-  }
-  if (have !== want) {
-    log(`installing playwright-core ${want} into ${nodeDir} (once)`);
-    const npm = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--omit=dev'], {
-      cwd: nodeDir, stdio: 'inherit', timeout: 240_000,
-    });
-    if (npm.error || npm.status !== 0) {
-      throw new Error(`npm install failed in ${nodeDir} (${npm.error ? npm.error.message : `exit ${npm.status}`})`);
-    }
-  }
-  const require = createRequire(path.join(nodeDir, 'package.json'));
-  return require('playwright-core');
-}
-
-// ---------------------------------------------------------------------------
-// Processes
-
-const children = new Set();
-let tmpDir = null; // removed at the end, also after a signal
-
-function killAll() {
-  for (const child of children) {
-    if (child.exitCode === null && child.signalCode === null) {
-      try {
-        child.kill('SIGKILL');
-      } catch (e) {
-        // already gone
-      }
-    }
-  }
-}
-process.on('exit', killAll);
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.on(signal, () => {
-    console.error(`console_test: ${signal}: stopping the server and the browser`);
-    killAll();
-    if (tmpDir) fs.rmSync(tmpDir, { recursive: true, force: true });
-    process.exit(1); // the exit handlers (ours and playwright's) kill the rest
-  });
-}
-
-// Runs a command to the end: {code, stdout, stderr}.
-function run(bin, argv, { timeout = 60_000 } = {}) {
-  return new Promise((resolve) => {
-    const child = execFile(bin, argv, { timeout, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      children.delete(child);
-      const code = error ? (typeof error.code === 'number' ? error.code : (child.exitCode ?? -1)) : 0;
-      resolve({ code, stdout: String(stdout), stderr: String(stderr) });
-    });
-    children.add(child);
-  });
-}
-
-async function runOk(bin, argv, what) {
-  const r = await run(bin, argv);
-  if (r.code !== 0) {
-    throw new Error(`${what} failed (exit ${r.code}): ${r.stderr.trim() || r.stdout.trim()}`);
-  }
-  return r;
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function stopProcess(child, ms = 5000) {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const done = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), ms);
-  await done;
-  clearTimeout(timer);
-  children.delete(child);
-}
-
-// ---------------------------------------------------------------------------
-// HTTP helpers (node's fetch)
-
-async function http(base, method, urlPath, { body, headers = {} } = {}) {
-  const h = { Accept: 'application/json', ...headers };
-  if (body !== undefined) h['Content-Type'] = 'application/json';
-  const res = await fetch(base + urlPath, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await res.text();
-  let json = null;
-  try {
-    json = text ? JSON.parse(text) : null;
-  } catch (e) {
-    json = null;
-  }
-  return { status: res.status, json, text, headers: res.headers };
-}
-
-function expectStatus(r, status, what) {
-  assert.equal(r.status, status, `${what}: expected HTTP ${status}, got ${r.status}: ${r.text.slice(0, 400)}`);
-  return r.json;
-}
-
-// ---------------------------------------------------------------------------
-// The scenario
-
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'charta-console-'));
-tmpDir = tmp;
-const outDir = path.resolve(args.out);
-fs.rmSync(outDir, { recursive: true, force: true });
-fs.mkdirSync(outDir, { recursive: true });
-const dataDir = path.join(tmp, 'server');
-const serverLog = path.join(tmp, 'server.log');
-fs.mkdirSync(dataDir);
-
-let server = null;
-let browser = null;
-let currentPage = null;
 // [from, to) indexes of browser console messages in which 401 answers of the
 // admin API are expected (the session was ended from outside on purpose).
 let expectedAdmin401 = [0, 0];
-let failed = false;
-
-const watchdog = setTimeout(() => {
-  console.error(`console_test: FAILED: still running after ${WATCHDOG_MS / 1000} s; stopping everything`);
-  failed = true;
-  finish().finally(() => process.exit(1));
-}, WATCHDOG_MS);
-
-async function finish() {
-  clearTimeout(watchdog);
-  if (browser) {
-    await Promise.race([browser.close().catch(() => {}), sleep(10_000)]);
-    browser = null;
-  }
-  await stopProcess(server);
-  killAll();
-  if (failed && fs.existsSync(serverLog)) fs.copyFileSync(serverLog, path.join(outDir, 'server.log'));
-  fs.rmSync(tmp, { recursive: true, force: true });
-}
 
 async function main() {
-  const { chromium } = loadPlaywright(path.resolve(args['node-dir']));
-
   // --- The server, on SQLite in a temporary folder, with the demo clinic ---
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const logFd = fs.openSync(serverLog, 'a');
-  server = spawn(args.server, ['serve', '--data', dataDir, '--listen', `127.0.0.1:${port}`, '--demo', '--log-file', serverLog],
-    { stdio: ['ignore', logFd, logFd] });
-  fs.closeSync(logFd);
-  children.add(server);
-  log(`charta-server on ${base}`);
-  for (let i = 0; ; i++) {
-    if (server.exitCode !== null) throw new Error(`charta-server exited with ${server.exitCode}; see server.log`);
-    try {
-      const r = await fetch(`${base}/healthz`);
-      if (r.ok) break;
-    } catch (e) {
-      // not listening yet
-    }
-    if (i > 300) throw new Error('charta-server did not answer /healthz within 30 s');
-    await sleep(100);
-  }
+  const { base } = await startServer();
 
   // --- Accounts and enrolment codes through the admin API ---
-  const login = expectStatus(await http(base, 'POST', '/v1/login', { body: SYSADMIN }), 200, 'sysadmin login');
-  const bearer = { Authorization: `Bearer ${login.token}` };
-  const adminApi = (method, p, body) => http(base, method, p, { body, headers: bearer });
+  const adminApi = await sysadminApi(base);
   expectStatus(await adminApi('POST', '/v1/admin/users',
     { id: NURSE.id, display_name: 'Kim Nurse', role: 'nurse', clinic: CLINIC, password: NURSE.password }), 201, 'create nurse');
   expectStatus(await adminApi('POST', '/v1/admin/users',
@@ -245,15 +39,9 @@ async function main() {
   201, 'create clinic admin');
 
   // --- Two tablets of the clinic, editing the same patients offline ---
-  const passFile = path.join(tmp, 'nurse-pass');
-  fs.writeFileSync(passFile, `${NURSE.password}\n`, { mode: 0o600 });
   const tablets = {};
   for (const name of ['A', 'B']) {
-    const code = expectStatus(await adminApi('POST', '/v1/admin/enrolment-codes', { clinic: CLINIC }), 201, 'enrolment code').code;
-    const dir = path.join(tmp, `tablet-${name}`);
-    const r = await runOk(args.sim, ['enroll', '--server', base, '--code', code, '--data', dir, '--user', NURSE.id,
-      '--passphrase-file', passFile, '--name', `Tablet ${name}`, '--kdf', 'minimum'], `enrolling tablet ${name}`);
-    tablets[name] = { dir, name: `Tablet ${name}`, id: JSON.parse(r.stdout.trim().split('\n').pop()).device_id };
+    tablets[name] = await enrolTablet(base, adminApi, { dir: path.join(tmp, `tablet-${name}`), name: `Tablet ${name}`, nurse: NURSE });
   }
   const sim = (verb, t, ...more) => run(args.sim, [verb, '--data', t.dir, ...more]);
   const simOk = (verb, t, ...more) => runOk(args.sim, [verb, '--data', t.dir, ...more], `charta-sim ${verb} on ${t.name}`);
@@ -285,21 +73,12 @@ async function main() {
   assert.ok(conflicts.total >= 1 && conflicts.conflicts.length >= 1, 'the tablets made no conflict: nothing to resolve');
 
   // --- The browser ---
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 60_000 });
+  const browser = await launchBrowser();
   const context = await browser.newContext({ viewport: { width: 1366, height: 900 }, locale: 'en-GB' });
   const page = await context.newPage();
-  currentPage = page;
-  page.setDefaultTimeout(15_000);
-  const consoleProblems = [];
-  page.on('console', (msg) => {
-    if (msg.type() === 'error' || msg.type() === 'warning') {
-      consoleProblems.push({ type: msg.type(), text: msg.text(), url: (msg.location() || {}).url || '' });
-    }
-  });
-  page.on('pageerror', (err) => consoleProblems.push({ type: 'pageerror', text: String(err && err.stack || err), url: '' }));
-  const shot = async (name) => {
-    await page.screenshot({ path: path.join(outDir, `${name}.png`), fullPage: true });
-  };
+  screenshotOnFailure(page);
+  watchPage(page, 'console');
+  const shot = (name) => screenshot(page, name);
   const flashText = () => page.locator('#flash').innerText();
 
   // The page and its headers.
@@ -603,10 +382,8 @@ async function main() {
   log('signed out');
 
   // --- No console errors or warnings, except the HTTP refusals caused on purpose ---
-  const unexpected = consoleProblems.filter((p, i) => !expectedNetworkError(p, base) &&
-    !(i >= expectedAdmin401[0] && i < expectedAdmin401[1] && isHttpError(p, '401') && p.url.startsWith(`${base}/v1/admin/`)));
-  assert.deepEqual(unexpected, [], `browser console errors or warnings:\n${unexpected.map((p) => `  ${p.type}: ${p.text} ${p.url}`).join('\n')}`);
-  log(`browser console clean (${consoleProblems.length} expected HTTP refusals logged by Chromium)`);
+  checkConsole((p, i) => expectedNetworkError(p, base) ||
+    (i >= expectedAdmin401[0] && i < expectedAdmin401[1] && isHttpError(p, '401') && p.url.startsWith(`${base}/v1/admin/`)));
 }
 
 // Chromium logs every 4xx answer to fetch() as a console error. The ones the
@@ -618,11 +395,6 @@ async function main() {
 function expectedNetworkError(p, base) {
   if (isHttpError(p, '404') && /\/v1\/admin\/patients\/[^/]+\/notes\/r999999\.1\/sharing$/.test(p.url)) return true;
   return (isHttpError(p, '401') || isHttpError(p, '403')) && p.url === `${base}/v1/console/session`;
-}
-
-function isHttpError(p, status) {
-  const m = /^Failed to load resource: the server responded with a status of (\d+)/.exec(p.text);
-  return p.type === 'error' && Boolean(m) && m[1] === status;
 }
 
 // A valid value to type in for a conflict's field that differs from what the
@@ -638,17 +410,4 @@ function enteredValueFor(c) {
   return values[0] === null || values[0] === undefined ? 'checked' : String(values[0]);
 }
 
-try {
-  await main();
-  log('PASSED');
-} catch (e) {
-  failed = true;
-  console.error(`console_test: FAILED: ${e && e.stack ? e.stack : e}`);
-  if (currentPage) {
-    await Promise.race([currentPage.screenshot({ path: path.join(outDir, 'failure.png'), fullPage: true }).catch(() => {}), sleep(10_000)]);
-  }
-  console.error(`(screenshots and the server log are in ${outDir})`);
-} finally {
-  await finish();
-}
-process.exit(failed ? 1 : 0);
+await runTest(main);

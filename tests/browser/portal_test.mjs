@@ -7,24 +7,20 @@
 // installed there with npm on the first run. --out receives a PNG of every
 // screen, the downloaded FHIR Bundle and, on failure, the server's log.
 // Exit 0: passed; 1: failed; 77: skipped because Chromium is not installed.
+// What it shares with console_test.mjs (arguments, npm, the server and
+// charta-sim, the browser, console checks, cleanup) is in harness.mjs.
 import assert from 'node:assert/strict';
-import { execFile, spawn, spawnSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import http from 'node:http';
-import { createRequire } from 'node:module';
-import net from 'node:net';
-import os from 'node:os';
+import nodeHttp from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import {
+  CLINIC, checkConsole, consoleProblems, enrolTablet, expectStatus, http, httpErrorStatus, launchBrowser, log, run,
+  runOk, runTest, screenshot as shot, screenshotOnFailure, sleep, startRun, startServer, sysadminApi, watchPage,
+} from './harness.mjs';
 
-const SKIP = 77;
-const CHROMIUM = process.env.CHARTA_CHROMIUM || '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const SOURCE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-const SYSADMIN = { username: 'admin', password: 'demo-admin-pass' }; // the server's --demo sysadmin
-const CLINIC = 'demo'; // the server's --demo clinic
 const NURSE = { id: 'nurse.kim', name: 'Kim Nurse', password: 'kim-nurse-passphrase' };
 const TABLET = 'Home-visit tablet';
 const OTHER_CLINIC = { id: 'north', name: 'North school clinic' };
@@ -36,160 +32,17 @@ const POLICY = "default-src 'none'; script-src 'self'; style-src 'self'; img-src
   "form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 const PHONE = { width: 390, height: 844 };
 const LAPTOP = { width: 1366, height: 900 };
-const WATCHDOG_MS = 240_000;
+
+const { args, tmp, outDir } = startRun({ name: 'portal_test', tmpPrefix: 'charta-portal-', watchdogMs: 240_000 });
 
 // ---------------------------------------------------------------------------
-// Arguments, skip, npm
-
-function parseArgs(argv) {
-  const out = {};
-  for (let i = 0; i < argv.length; i += 2) {
-    const key = argv[i];
-    if (!key.startsWith('--') || i + 1 >= argv.length) {
-      console.error(`portal_test: unexpected argument ${key}`);
-      process.exit(2);
-    }
-    out[key.slice(2)] = argv[i + 1];
-  }
-  for (const k of ['server', 'sim', 'node-dir', 'out']) {
-    if (!out[k]) {
-      console.error(`portal_test: --${k} is required`);
-      process.exit(2);
-    }
-  }
-  return out;
-}
-
-const args = parseArgs(process.argv.slice(2));
-const started = Date.now();
-const log = (msg) => console.log(`[${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s] ${msg}`);
-
-if (!fs.existsSync(CHROMIUM)) {
-  console.log(`portal_test: SKIPPED: ${CHROMIUM} is not installed (Debian package chromium; scripts/install-deps installs it)`);
-  process.exit(SKIP);
-}
-
-function loadPlaywright(nodeDir) {
-  const pkg = JSON.parse(fs.readFileSync(path.join(nodeDir, 'package.json'), 'utf8'));
-  const want = pkg.dependencies['playwright-core'];
-  const installed = path.join(nodeDir, 'node_modules', 'playwright-core', 'package.json');
-  let have = null;
-  try {
-    have = JSON.parse(fs.readFileSync(installed, 'utf8')).version;
-  } catch (e) {
-    have = null;
-  }
-  if (have !== want) {
-    log(`installing playwright-core ${want} into ${nodeDir} (once)`);
-    const npm = spawnSync('npm', ['install', '--no-audit', '--no-fund', '--omit=dev'], {
-      cwd: nodeDir, stdio: 'inherit', timeout: 240_000,
-    });
-    if (npm.error || npm.status !== 0) {
-      throw new Error(`npm install failed in ${nodeDir} (${npm.error ? npm.error.message : `exit ${npm.status}`})`);
-    }
-  }
-  const require = createRequire(path.join(nodeDir, 'package.json'));
-  return require('playwright-core');
-}
-
-// ---------------------------------------------------------------------------
-// Processes
-
-const children = new Set();
-let tmpDir = null; // removed at the end, also after a signal
-
-function killAll() {
-  for (const child of children) {
-    if (child.exitCode === null && child.signalCode === null) {
-      try {
-        child.kill('SIGKILL');
-      } catch (e) {
-        // already gone
-      }
-    }
-  }
-}
-process.on('exit', killAll);
-for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.on(signal, () => {
-    console.error(`portal_test: ${signal}: stopping the server and the browser`);
-    killAll();
-    if (tmpDir) fs.rmSync(tmpDir, { recursive: true, force: true });
-    process.exit(1); // the exit handlers (ours and playwright's) kill the rest
-  });
-}
-
-// Runs a command to the end: {code, stdout, stderr}.
-function run(bin, argv, { timeout = 60_000 } = {}) {
-  return new Promise((resolve) => {
-    const child = execFile(bin, argv, { timeout, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
-      children.delete(child);
-      const code = error ? (typeof error.code === 'number' ? error.code : (child.exitCode ?? -1)) : 0;
-      resolve({ code, stdout: String(stdout), stderr: String(stderr) });
-    });
-    children.add(child);
-  });
-}
-
-async function runOk(bin, argv, what) {
-  const r = await run(bin, argv);
-  if (r.code !== 0) {
-    throw new Error(`${what} failed (exit ${r.code}): ${r.stderr.trim() || r.stdout.trim()}`);
-  }
-  return r;
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-async function stopProcess(child, ms = 5000) {
-  if (!child || child.exitCode !== null || child.signalCode !== null) return;
-  const done = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), ms);
-  await done;
-  clearTimeout(timer);
-  children.delete(child);
-}
-
-// ---------------------------------------------------------------------------
-// HTTP helpers
-
-async function httpJson(base, method, urlPath, { body, headers = {} } = {}) {
-  const h = { Accept: 'application/json', ...headers };
-  if (body !== undefined) h['Content-Type'] = 'application/json';
-  const res = await fetch(base + urlPath, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body) });
-  const text = await res.text();
-  let json = null;
-  try {
-    json = text ? JSON.parse(text) : null;
-  } catch (e) {
-    json = null;
-  }
-  return { status: res.status, json, text, headers: res.headers };
-}
-
-function expectStatus(r, status, what) {
-  assert.equal(r.status, status, `${what}: expected HTTP ${status}, got ${r.status}: ${r.text.slice(0, 400)}`);
-  return r.json;
-}
+// HTTP with the path as written
 
 // A request whose path is sent exactly as written (fetch would resolve
 // "..", "%2e%2e" and the like before sending).
 function rawRequest(port, method, rawPath, headers = {}, body) {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: '127.0.0.1', port, method, path: rawPath, headers }, (res) => {
+    const req = nodeHttp.request({ host: '127.0.0.1', port, method, path: rawPath, headers }, (res) => {
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
       res.on('end', () => resolve({ status: res.statusCode, text: Buffer.concat(chunks).toString('utf8') }));
@@ -278,99 +131,31 @@ const noteText = (doc) => Buffer.from(((doc.content || [])[0] || {}).attachment?
 // ---------------------------------------------------------------------------
 // The scenario
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'charta-portal-'));
-tmpDir = tmp;
-const outDir = path.resolve(args.out);
-fs.rmSync(outDir, { recursive: true, force: true });
-fs.mkdirSync(outDir, { recursive: true });
-const dataDir = path.join(tmp, 'server');
-const serverLog = path.join(tmp, 'server.log');
-fs.mkdirSync(dataDir);
-
-let server = null;
-let browser = null;
-let currentPage = null;
-let failed = false;
-
-const watchdog = setTimeout(() => {
-  console.error(`portal_test: FAILED: still running after ${WATCHDOG_MS / 1000} s; stopping everything`);
-  failed = true;
-  finish().finally(() => process.exit(1));
-}, WATCHDOG_MS);
-
-async function finish() {
-  clearTimeout(watchdog);
-  if (browser) {
-    await Promise.race([browser.close().catch(() => {}), sleep(10_000)]);
-    browser = null;
-  }
-  await stopProcess(server);
-  killAll();
-  if (failed && fs.existsSync(serverLog)) fs.copyFileSync(serverLog, path.join(outDir, 'server.log'));
-  fs.rmSync(tmp, { recursive: true, force: true });
-}
-
-// Browser console messages: Chromium logs every 4xx answer to fetch() as an
-// error. Each one the test causes on purpose is allowed by its status and
-// path (and, for ended sessions, only inside the window it happens in); any
-// other error or warning fails the test.
-const consoleProblems = [];
+// Chromium logs every 4xx answer to fetch() as a console error. Each one
+// the test causes on purpose is allowed by its status and path (and, for
+// ended sessions, only inside the window it happens in); any other error or
+// warning fails the test.
 const allowed = []; // {status, path (prefix), from, to}
 function allow(status, pathPrefix, from = 0, to = Infinity) {
   allowed.push({ status: String(status), pathPrefix, from, to });
 }
 function isAllowed(p, i, base) {
-  const m = /^Failed to load resource: the server responded with a status of (\d+)/.exec(p.text);
-  if (p.type !== 'error' || !m || !p.url.startsWith(base)) return false;
+  const status = httpErrorStatus(p);
+  if (!status || !p.url.startsWith(base)) return false;
   const urlPath = p.url.slice(base.length);
-  return allowed.some((a) => a.status === m[1] && urlPath.startsWith(a.pathPrefix) && i >= a.from && i < a.to);
-}
-
-function watchConsole(page, label) {
-  page.on('console', (msg) => {
-    if (msg.type() === 'error' || msg.type() === 'warning') {
-      consoleProblems.push({ page: label, type: msg.type(), text: msg.text(), url: (msg.location() || {}).url || '' });
-    }
-  });
-  page.on('pageerror', (err) => consoleProblems.push({ page: label, type: 'pageerror', text: String(err && err.stack || err), url: '' }));
+  return allowed.some((a) => a.status === status && urlPath.startsWith(a.pathPrefix) && i >= a.from && i < a.to);
 }
 
 async function main() {
-  const { chromium } = loadPlaywright(path.resolve(args['node-dir']));
-
   // --- The server, on SQLite in a temporary folder, with the demo clinic ---
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const logFd = fs.openSync(serverLog, 'a');
-  server = spawn(args.server, ['serve', '--data', dataDir, '--listen', `127.0.0.1:${port}`, '--demo', '--log-file', serverLog],
-    { stdio: ['ignore', logFd, logFd] });
-  fs.closeSync(logFd);
-  children.add(server);
-  log(`charta-server on ${base}`);
-  for (let i = 0; ; i++) {
-    if (server.exitCode !== null) throw new Error(`charta-server exited with ${server.exitCode}; see server.log`);
-    try {
-      const r = await fetch(`${base}/healthz`);
-      if (r.ok) break;
-    } catch (e) {
-      // not listening yet
-    }
-    if (i > 300) throw new Error('charta-server did not answer /healthz within 30 s');
-    await sleep(100);
-  }
+  const { port, base } = await startServer();
 
   // --- A nurse's tablet charts three demo patients and syncs ---
-  const login = expectStatus(await httpJson(base, 'POST', '/v1/login', { body: SYSADMIN }), 200, 'sysadmin login');
-  const bearer = { Authorization: `Bearer ${login.token}` };
-  const adminApi = (method, p, body) => httpJson(base, method, p, { body, headers: bearer });
+  const adminApi = await sysadminApi(base);
   expectStatus(await adminApi('POST', '/v1/admin/users',
     { id: NURSE.id, display_name: NURSE.name, role: 'nurse', clinic: CLINIC, password: NURSE.password }), 201, 'create nurse');
-  const passFile = path.join(tmp, 'nurse-pass');
-  fs.writeFileSync(passFile, `${NURSE.password}\n`, { mode: 0o600 });
-  const enrolCode = expectStatus(await adminApi('POST', '/v1/admin/enrolment-codes', { clinic: CLINIC }), 201, 'enrolment code').code;
   const tabletDir = path.join(tmp, 'tablet');
-  await runOk(args.sim, ['enroll', '--server', base, '--code', enrolCode, '--data', tabletDir, '--user', NURSE.id,
-    '--passphrase-file', passFile, '--name', TABLET, '--kdf', 'minimum'], 'enrolling the tablet');
+  await enrolTablet(base, adminApi, { dir: tabletDir, name: TABLET, nurse: NURSE });
   const simOk = (verb, ...more) => runOk(args.sim, [verb, '--data', tabletDir, ...more], `charta-sim ${verb}`);
   await simOk('seed-demo', '--patients', '3', '--seed', '7');
   await simOk('sync');
@@ -409,15 +194,11 @@ async function main() {
     404, 'invitation for an unknown patient');
 
   // --- The browser, on a phone ---
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, timeout: 60_000 });
+  const browser = await launchBrowser();
   const phone = await browser.newContext({ viewport: PHONE, deviceScaleFactor: 1, isMobile: true, hasTouch: true, locale: 'en-GB' });
   const page = await phone.newPage();
-  currentPage = page;
-  page.setDefaultTimeout(15_000);
-  watchConsole(page, 'phone');
-  const shot = async (p, name) => {
-    await p.screenshot({ path: path.join(outDir, `${name}.png`), fullPage: true });
-  };
+  screenshotOnFailure(page);
+  watchPage(page, 'phone');
   const focused = (p) => p.evaluate(() => document.activeElement && document.activeElement.id);
   allow(401, '/v1/me/session'); // no session yet at page load; wrong passphrase; code needed; wrong code
 
@@ -477,7 +258,7 @@ async function main() {
   await page.locator('#accept-alert').getByText(/not valid/).waitFor();
   assert.match(await acceptAlert(), /expired or been used already.*Ask your clinic/s);
   // The server refuses a short passphrase too, without using up the invitation.
-  const short = await httpJson(base, 'POST', '/v1/me/accept',
+  const short = await http(base, 'POST', '/v1/me/accept',
     { body: { code: inviteA.code, username: TEEN.username, passphrase: 'short', second_factor: false } });
   assert.equal(short.status, 400, `a short passphrase: ${short.status} ${short.text}`);
   assert.equal(short.json?.error?.code, 'invalid');
@@ -538,7 +319,7 @@ async function main() {
   assert.equal(cookie.path, '/', 'charta_me has Path=/');
   assert.equal(await page.evaluate(() => document.cookie.includes('charta_me')), false, 'no script reads the cookie');
   const cookieHeader = { Cookie: `charta_me=${cookie.value}` };
-  const meApi = (p) => httpJson(base, 'GET', p, { headers: cookieHeader });
+  const meApi = (p) => http(base, 'GET', p, { headers: cookieHeader });
   const session = expectStatus(await meApi('/v1/me/session'), 200, 'GET /v1/me/session');
   assert.deepEqual(session.patients.map((p) => p.id), [A]);
   assert.equal(session.patients[0].relation, 'self');
@@ -592,27 +373,25 @@ async function main() {
   // --- On a laptop (the same session) ---
   const laptop = await browser.newContext({ viewport: LAPTOP, locale: 'en-GB', storageState: await phone.storageState() });
   const desk = await laptop.newPage();
-  currentPage = desk;
-  desk.setDefaultTimeout(15_000);
-  watchConsole(desk, 'laptop');
+  screenshotOnFailure(desk);
+  watchPage(desk, 'laptop');
   await desk.goto(`${base}/me#/record/${encodeURIComponent(A)}`);
   await desk.locator('#allergies-list [data-allergy="Peanut"]').waitFor();
   await desk.locator('svg.plot').first().waitFor();
   await shot(desk, 'record-desktop');
   log('record on a laptop');
-  await checkShapes(laptop, base, A, expectStatus(await meApi(`/v1/me/patients/${encodeURIComponent(A)}/record`), 200, 'record of A'),
-    (p, name) => shot(p, name));
+  await checkShapes(laptop, base, A, expectStatus(await meApi(`/v1/me/patients/${encodeURIComponent(A)}/record`), 200, 'record of A'));
 
   // --- Emergency access from another clinic's tablet (break-glass) ---
   expectStatus(await adminApi('POST', '/v1/admin/clinics', { id: OTHER_CLINIC.id, name: OTHER_CLINIC.name }), 201, 'create clinic');
   expectStatus(await adminApi('POST', '/v1/admin/users', { id: OTHER_NURSE.id, display_name: OTHER_NURSE.name, role: 'nurse',
     clinic: OTHER_CLINIC.id, password: OTHER_NURSE.password }), 201, 'create the other clinic\'s nurse');
   const northCode = expectStatus(await adminApi('POST', '/v1/admin/enrolment-codes', { clinic: OTHER_CLINIC.id }), 201, 'code').code;
-  const enrolled = expectStatus(await httpJson(base, 'POST', '/v1/enrol', { body: { code: northCode, name: 'North tablet' } }), 200, 'enrol');
+  const enrolled = expectStatus(await http(base, 'POST', '/v1/enrol', { body: { code: northCode, name: 'North tablet' } }), 200, 'enrol');
   const deviceHeader = { 'X-Charta-Device': `${enrolled.device_id}:${enrolled.device_secret}` };
-  const northLogin = expectStatus(await httpJson(base, 'POST', '/v1/login',
+  const northLogin = expectStatus(await http(base, 'POST', '/v1/login',
     { body: { username: OTHER_NURSE.id, password: OTHER_NURSE.password }, headers: deviceHeader }), 200, 'north nurse login');
-  const glass = await httpJson(base, 'POST', '/v1/sync/break-glass', {
+  const glass = await http(base, 'POST', '/v1/sync/break-glass', {
     body: { identifier: expA.mrn, birth_date: expA.patient.birthDate, reason: BREAK_GLASS_REASON },
     headers: { ...deviceHeader, Authorization: `Bearer ${northLogin.token}` },
   });
@@ -739,9 +518,8 @@ async function main() {
   const inviteAParent = await invite(A, 'parent', 'Sam Parent');
   const family = await browser.newContext({ viewport: PHONE, deviceScaleFactor: 1, isMobile: true, hasTouch: true, locale: 'en-GB' });
   const fam = await family.newPage();
-  currentPage = fam;
-  fam.setDefaultTimeout(15_000);
-  watchConsole(fam, 'parent');
+  screenshotOnFailure(fam);
+  watchPage(fam, 'parent');
   await fam.goto(`${base}/me#/accept`);
   await fam.locator('#accept-code').waitFor();
   const famAccept = async (code, username, p1) => {
@@ -774,7 +552,7 @@ async function main() {
   assert.equal((chooserText.match(/Your child/g) || []).length, 2, `the relation is shown: ${chooserText}`);
   assert.equal(await fam.locator(`#patient-chooser a[data-patient="${C}"]`).getAttribute('aria-current'), 'true');
   const famCookie0 = (await family.cookies(base)).find((c) => c.name === 'charta_me');
-  const recordC = expectStatus(await httpJson(base, 'GET', `/v1/me/patients/${encodeURIComponent(C)}/record`,
+  const recordC = expectStatus(await http(base, 'GET', `/v1/me/patients/${encodeURIComponent(C)}/record`,
     { headers: { Cookie: `charta_me=${famCookie0.value}` } }), 200, 'record of C');
   assert.equal(recordC.patient.relation, 'parent');
   await checkRecord(fam, expectedOf(reference[C]), recordC);
@@ -793,8 +571,8 @@ async function main() {
 
   // --- The session ends on the server: the next action shows the sign-in form ---
   const famCookie = (await family.cookies(base)).find((c) => c.name === 'charta_me');
-  const famSession = expectStatus(await httpJson(base, 'GET', '/v1/me/session', { headers: { Cookie: `charta_me=${famCookie.value}` } }), 200, 'parent session');
-  expectStatus(await httpJson(base, 'POST', '/v1/me/logout',
+  const famSession = expectStatus(await http(base, 'GET', '/v1/me/session', { headers: { Cookie: `charta_me=${famCookie.value}` } }), 200, 'parent session');
+  expectStatus(await http(base, 'POST', '/v1/me/logout',
     { body: {}, headers: { Cookie: `charta_me=${famCookie.value}`, 'X-Charta-CSRF': famSession.csrf } }), 200, 'ending the session from outside');
   const endedFrom = consoleProblems.length;
   await fam.evaluate((a) => { location.hash = `#/record/${encodeURIComponent(a)}/access`; }, A);
@@ -813,14 +591,12 @@ async function main() {
   await fam.click('#signout');
   await fam.locator('#signin-username').waitFor();
   assert.match(await fam.locator('main').innerText(), /You have signed out/);
-  assert.equal((await httpJson(base, 'GET', '/v1/me/session', { headers: { Cookie: `charta_me=${lastCookie.value}` } })).status, 401,
+  assert.equal((await http(base, 'GET', '/v1/me/session', { headers: { Cookie: `charta_me=${lastCookie.value}` } })).status, 401,
     'the session ended on the server');
   log('signed out');
 
   // --- No console errors or warnings, except the HTTP refusals caused on purpose ---
-  const unexpected = consoleProblems.filter((p, i) => !isAllowed(p, i, base));
-  assert.deepEqual(unexpected, [], `browser console errors or warnings:\n${unexpected.map((p) => `  [${p.page}] ${p.type}: ${p.text} ${p.url}`).join('\n')}`);
-  log(`browser console clean (${consoleProblems.length} expected HTTP refusals logged by Chromium)`);
+  checkConsole((p, i) => isAllowed(p, i, base));
 }
 
 // The record page against the reference export and the record API.
@@ -895,10 +671,9 @@ async function checkRecord(page, exp, data) {
 // non-ASCII text and markup, an addendum) and vaccinations due, served to
 // the page instead of the server's answer (page.route). The page must show
 // what counts, hide what was entered in error, and treat every text as text.
-async function checkShapes(context, base, patient, real, shot) {
+async function checkShapes(context, base, patient, real) {
   const p = await context.newPage();
-  p.setDefaultTimeout(15_000);
-  watchConsole(p, 'shapes');
+  watchPage(p, 'shapes');
   const b64 = (s) => Buffer.from(s, 'utf8').toString('base64');
   const cat = (code) => [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/observation-category', code }] }];
   const loinc = (code) => ({ coding: [{ system: 'http://loinc.org', code }] });
@@ -1000,17 +775,4 @@ async function checkShapes(context, base, patient, real, shot) {
   log('every FHIR shape (page.route answer): entered-in-error hidden, BP panel as two lines, lab flag, UTF-8 notes as text, due list');
 }
 
-try {
-  await main();
-  log('PASSED');
-} catch (e) {
-  failed = true;
-  console.error(`portal_test: FAILED: ${e && e.stack ? e.stack : e}`);
-  if (currentPage) {
-    await Promise.race([currentPage.screenshot({ path: path.join(outDir, 'failure.png'), fullPage: true }).catch(() => {}), sleep(10_000)]);
-  }
-  console.error(`(screenshots and the server log are in ${outDir})`);
-} finally {
-  await finish();
-}
-process.exit(failed ? 1 : 0);
+await runTest(main);

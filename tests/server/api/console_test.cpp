@@ -87,7 +87,8 @@ class ConsoleTest : public ApiFixture {
     QVERIFY(csp->find("unsafe-inline") == std::string::npos);
     QCOMPARE(QString::fromStdString(*page.header("x-frame-options")), QStringLiteral("DENY"));
     QCOMPARE(http.get("/admin/").status, 200);
-    for (const char* asset : {"/admin/console.js", "/admin/console.css", "/admin/icon.svg"}) {
+    for (const char* asset :
+         {"/admin/console.js", "/admin/dom.js", "/admin/base.css", "/admin/console.css", "/admin/icon.svg"}) {
       HttpResult r = http.get(asset);
       QVERIFY2(r.status == 200 && !r.body.empty(), asset);
       QVERIFY(r.header("content-security-policy"));

@@ -400,7 +400,9 @@ class PortalTest : public ApiFixture {
     QCOMPARE(page.status, 200);
     QVERIFY(page.body.find("/me/portal.js") != std::string::npos);
     QVERIFY(page.header("content-security-policy")->find("script-src 'self'") != std::string::npos);
-    for (const char* asset : {"/me/portal.js", "/me/portal.css", "/me/icon.svg"}) QCOMPARE(http.get(asset).status, 200);
+    for (const char* asset : {"/me/portal.js", "/me/dom.js", "/me/base.css", "/me/portal.css", "/me/icon.svg"}) {
+      QCOMPARE(http.get(asset).status, 200);
+    }
     QCOMPARE(http.get("/me/console.js").status, 404);
   }
 };
