@@ -849,33 +849,37 @@
     return fallback || 'Health record';
   }
 
-  async function loadRecord(ctx) {
-    return api('GET', patientPath(ctx.patient, 'record'));
-  }
-
-  function notFound(main, ctx) {
+  function notFound(main) {
     main.append(pageHead('Record not found'),
       notice('warn', 'This record cannot be found, or your account cannot see it. If you think it should be here, please ask your clinic.'),
       state.patients.length ? h('p', null, h('a', { href: defaultHash(), className: 'button', text: 'Go to your records' })) : null);
-    void ctx;
   }
 
-  async function viewRecord(main, ctx) {
-    const holder = h('div', null, loading('Loading the record…'));
-    main.append(holder);
+  // Loads the record for a view, showing `loadingText` meanwhile. Resolves to
+  // {data, res} (res: the Bundle's resources by type), or null when the view
+  // is gone or the record is not found (the page then says so).
+  async function loadRecord(main, ctx, loadingText) {
+    main.append(h('div', null, loading(loadingText)));
     let data;
     try {
-      data = obj(await loadRecord(ctx));
+      data = obj(await api('GET', patientPath(ctx.patient, 'record')));
     } catch (e) {
       if (e.status === 404 && ctx.alive()) {
         clear(main);
-        return notFound(main, ctx);
+        notFound(main);
+        return null;
       }
       throw e;
     }
-    if (!ctx.alive()) return;
+    if (!ctx.alive()) return null;
     clear(main);
-    const res = collect(data.bundle);
+    return { data, res: collect(data.bundle) };
+  }
+
+  async function viewRecord(main, ctx) {
+    const loaded = await loadRecord(main, ctx, 'Loading the record…');
+    if (!loaded) return;
+    const { data, res } = loaded;
     const info = { ...obj(data.patient), ...(patientById(ctx.patient) || {}) };
     const name = str(obj(data.patient).name) || info.name || patientDisplayName(res.Patient[0] && res.Patient[0].r, '');
     const relation = str(obj(data.patient).relation) || info.relation;
@@ -1446,7 +1450,7 @@
     } catch (e) {
       if (e.status === 404 && ctx.alive()) {
         clear(main);
-        return notFound(main, ctx);
+        return notFound(main);
       }
       throw e;
     }
@@ -1526,21 +1530,9 @@
   // Printable record
 
   async function viewPrint(main, ctx) {
-    const holder = h('div', null, loading('Preparing the printable record…'));
-    main.append(holder);
-    let data;
-    try {
-      data = obj(await loadRecord(ctx));
-    } catch (e) {
-      if (e.status === 404 && ctx.alive()) {
-        clear(main);
-        return notFound(main, ctx);
-      }
-      throw e;
-    }
-    if (!ctx.alive()) return;
-    clear(main);
-    const res = collect(data.bundle);
+    const loaded = await loadRecord(main, ctx, 'Preparing the printable record…');
+    if (!loaded) return;
+    const { data, res } = loaded;
     const name = str(obj(data.patient).name) || patientDisplayName(res.Patient[0] && res.Patient[0].r, '');
     const relation = str(obj(data.patient).relation) || (patientById(ctx.patient) || {}).relation;
     const printButton = h('button', { type: 'button', className: 'button', id: 'print-button', text: 'Print',
