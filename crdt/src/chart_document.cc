@@ -9,9 +9,32 @@ const Register kEmptyRegister;
 
 Status checkValueKind(Collection c, FieldId f, const Value& v) {
   const auto spec = findField(c, f);
-  if (!spec || kindOf(v) == ValueKind::kNull || kindOf(v) == spec->kind) return Status::ok();
-  return Status::rejected("field " + std::string(collectionName(c)) + "." + std::string(spec->name) +
-                          " takes another kind of value");
+  if (!spec || kindOf(v) == ValueKind::kNull) return Status::ok();
+  const std::string name = std::string(collectionName(c)) + "." + std::string(spec->name);
+  if (kindOf(v) != spec->kind) return Status::rejected("field " + name + " takes another kind of value");
+  if (c != Collection::kAttachments) return Status::ok();
+  // An attachment's references must name a blob a device can fetch.
+  const auto* text = std::get_if<std::string>(&v);
+  auto oneOf = [](std::span<const std::string_view> allowed, const std::string& s) {
+    return std::find(allowed.begin(), allowed.end(), s) != allowed.end();
+  };
+  switch (f) {
+    case field::kContentHash:
+    case field::kThumbnailHash:
+      if (!isContentHash(*text)) return Status::rejected("field " + name + " takes 64 lowercase hex digits");
+      break;
+    case field::kMediaType:
+      if (!oneOf(attachmentMediaTypes(), *text)) return Status::rejected("field " + name + ": unsupported media type");
+      break;
+    case field::kAttachmentKind:
+      if (!oneOf(attachmentKinds(), *text)) return Status::rejected("field " + name + ": unknown kind of attachment");
+      break;
+    case field::kContentSize:
+      if (std::get<std::int64_t>(v) <= 0) return Status::rejected("field " + name + " must be positive");
+      break;
+    default: break;
+  }
+  return Status::ok();
 }
 
 Status checkStatusValue(Collection c, const Value& v, const std::string& reason) {

@@ -87,6 +87,25 @@ constexpr FieldSpec kVisitFields[] = {
     {Collection::kVisits, field::kLocation, "location", kText, true, kMv},
 };
 
+constexpr FieldSpec kAttachmentFields[] = {
+    STATUS_FIELD(Collection::kAttachments, kMv),
+    {Collection::kAttachments, field::kDisplay, "caption", kText, true, kMv},
+    {Collection::kAttachments, field::kNote, "note", kText, true, kMv},
+    {Collection::kAttachments, field::kAttachmentKind, "kind", kText, true, kMv},
+    {Collection::kAttachments, field::kContentHash, "contentHash", kText, true, kMv},
+    {Collection::kAttachments, field::kMediaType, "mediaType", kText, true, kMv},
+    {Collection::kAttachments, field::kContentSize, "size", kInt, true, kMv},
+    {Collection::kAttachments, field::kThumbnailHash, "thumbnailHash", kText, true, kMv},
+    {Collection::kAttachments, field::kTakenAt, "takenAt", kInt, true, kMv},
+    {Collection::kAttachments, field::kSubject, "subject", kText, true, kMv},
+    {Collection::kAttachments, field::kFileName, "fileName", kText, true, kMv},
+    {Collection::kAttachments, field::kSeries, "series", kText, true, kMv},
+};
+
+constexpr std::string_view kAttachmentKinds[] = {"wound-photo",    "consent", "referral",
+                                                 "outside-result", "photo",   "document"};
+constexpr std::string_view kAttachmentMediaTypes[] = {"image/jpeg", "image/png", "application/pdf"};
+
 #undef STATUS_FIELD
 
 constexpr VitalSignSpec kVitalSigns[] = {
@@ -115,6 +134,7 @@ std::string_view collectionName(Collection c) {
     case Collection::kMedications: return "medications";
     case Collection::kImmunisations: return "immunisations";
     case Collection::kVisits: return "visits";
+    case Collection::kAttachments: return "attachments";
   }
   return "unknown";
 }
@@ -153,6 +173,7 @@ bool statusAllowed(Collection c, std::int64_t status) {
     case Collection::kVisits:
       return s == S::kPlanned || s == S::kInProgress || s == S::kFinished || s == S::kCancelled ||
              s == S::kEnteredInError;
+    case Collection::kAttachments: return s == S::kActive || s == S::kEnteredInError;
   }
   return false;
 }
@@ -200,8 +221,17 @@ std::span<const FieldSpec> fieldsOf(Collection c) {
     case Collection::kMedications: return kMedicationFields;
     case Collection::kImmunisations: return kImmunisationFields;
     case Collection::kVisits: return kVisitFields;
+    case Collection::kAttachments: return kAttachmentFields;
   }
   return {};
+}
+
+std::span<const std::string_view> attachmentKinds() { return kAttachmentKinds; }
+std::span<const std::string_view> attachmentMediaTypes() { return kAttachmentMediaTypes; }
+
+bool isContentHash(std::string_view s) {
+  return s.size() == 64 &&
+         std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
 std::optional<FieldSpec> findField(Collection c, FieldId id) {

@@ -69,6 +69,51 @@ class DocumentTest : public QObject {
     QCOMPARE(std::get<std::string>(e->fieldValue(field::kDisplay)), std::string("penicillin"));
   }
 
+  void attachmentsAddedOfflineOnTwoDevicesBothSurviveAndNameTheirBlobs() {
+    Device a(1, "ann"), b(2, "bob");
+    const std::string hashA(64, 'a'), hashB(64, 'b');
+    auto photo = [](const std::string& hash, const char* caption) {
+      return std::vector<FieldValue>{{field::kContentHash, Value{hash}},
+                                     {field::kMediaType, text("image/jpeg")},
+                                     {field::kContentSize, Value{std::int64_t{48213}}},
+                                     {field::kAttachmentKind, text("wound-photo")},
+                                     {field::kDisplay, text(caption)},
+                                     {field::kSeries, text("left heel")}};
+    };
+    const Op pa = a.local(a.factory.addEntry(a.doc, Collection::kAttachments, photo(hashA, "day 1")));
+    const Op pb = b.local(b.factory.addEntry(b.doc, Collection::kAttachments, photo(hashB, "day 1, other nurse")));
+    QVERIFY(a.lastStatus.isOk() && b.lastStatus.isOk());
+    deliver(a, pb);
+    deliver(b, pa);
+    QCOMPARE(a.doc.entries(Collection::kAttachments).size(), std::size_t{2});
+    QCOMPARE(a.doc.stateHash(), b.doc.stateHash());
+    QCOMPARE(std::get<std::string>(a.doc.findEntry(pb.id)->fieldValue(field::kContentHash)), hashB);
+    QCOMPARE(a.doc.findEntry(pa.id)->currentStatus(), static_cast<std::int64_t>(EntryStatus::kActive));
+
+    // Marked entered-in-error like any entry: with a reason, and never deleted.
+    a.local(a.factory.setStatus(a.doc, pa.id, EntryStatus::kEnteredInError, ""));
+    QCOMPARE(a.lastStatus.code(), Status::Code::kRejected);
+    a.local(a.factory.setStatus(a.doc, pa.id, EntryStatus::kEnteredInError, "wrong patient photographed"));
+    QVERIFY(a.lastStatus.isOk());
+    QCOMPARE(a.doc.entries(Collection::kAttachments).size(), std::size_t{2});
+    a.local(a.factory.setStatus(a.doc, pb.id, EntryStatus::kResolved, "healed"));
+    QCOMPARE(a.lastStatus.code(), Status::Code::kRejected);  // not an attachment status
+
+    // References that no device could fetch are refused.
+    auto refused = [&](FieldId f, Value v, const char* why) {
+      a.local(a.factory.addEntry(a.doc, Collection::kAttachments, {{f, std::move(v)}}));
+      QCOMPARE(a.lastStatus.code(), Status::Code::kRejected);
+      QVERIFY2(a.lastStatus.message().find(why) != std::string::npos, a.lastStatus.message().c_str());
+    };
+    refused(field::kContentHash, text("ABC"), "64 lowercase hex");
+    refused(field::kContentHash, Value{std::string(64, 'A')}, "64 lowercase hex");
+    refused(field::kThumbnailHash, Value{std::string(63, 'a') + "g"}, "64 lowercase hex");
+    refused(field::kMediaType, text("text/html"), "unsupported media type");
+    refused(field::kAttachmentKind, text("selfie"), "unknown kind");
+    refused(field::kContentSize, Value{std::int64_t{0}}, "must be positive");
+    QCOMPARE(a.doc.entries(Collection::kAttachments).size(), std::size_t{2});
+  }
+
   void removalIsAStatusChangeWithAReason() {
     Device a(1, "ann");
     const Op add = a.local(a.factory.addEntry(a.doc, Collection::kProblems, {{field::kDisplay, text("asthma")}}));

@@ -137,9 +137,9 @@ class OpCodecHostileTest : public QObject {
     QVERIFY(decodeOp(handOp(0x04, head + bytes({0x01, 'a', 0x00}))).isOk());
     expectCorruption(decodeOp(handOp(0x08, head)).status(), "unknown op kind 8");
     expectCorruption(decodeOp(handOp(0x0F, head)).status(), "unknown op kind 15");
-    // WriteField with collection 7, field 70000, value kinds 5..7, bad payloads.
-    expectCorruption(decodeOp(handOp(0x01, head + bytes({0x0F, 0x00, 0x00, 0x00, 0x00}))).status(),
-                     "unknown collection 7");
+    // AddEntry with collection 8; WriteField with field 70000, value kinds 5..7, bad payloads.
+    // (WriteField gives a collection 3 bits: all eight values are collections.)
+    expectCorruption(decodeOp(handOp(0x00, head + bytes({0x08, 0x00}))).status(), "unknown collection 8");
     expectCorruption(decodeOp(handOp(0x01, head + bytes({0x80, 0x97, 0x22, 0x00, 0x00, 0x00, 0x00}))).status(),
                      "field id 70000 out of range");
     for (int kind : {5, 6, 7}) {

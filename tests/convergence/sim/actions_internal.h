@@ -10,7 +10,8 @@ namespace charta::convergence {
 // The collections whose entries AddEntry creates.
 inline constexpr crdt::Collection kEntryCollections[] = {
     crdt::Collection::kIdentifiers, crdt::Collection::kAllergies,     crdt::Collection::kProblems,
-    crdt::Collection::kMedications, crdt::Collection::kImmunisations, crdt::Collection::kVisits};
+    crdt::Collection::kMedications, crdt::Collection::kImmunisations, crdt::Collection::kVisits,
+    crdt::Collection::kAttachments};
 
 inline bool isForwardStatus(crdt::Collection c) {
   return crdt::registerKindOf(c, crdt::kStatusField) == crdt::RegisterKind::kForwardStatus;

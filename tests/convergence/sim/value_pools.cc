@@ -41,6 +41,15 @@ std::string textFor(Collection c, crdt::FieldId f, std::string_view name, Rng& r
   if (c == Collection::kAllergies && f == fld::kAllergyCategory)
     return pickText(rng, {"food", "medication", "environment", "biologic"});
   if (c == Collection::kVisits && f == fld::kSetting) return pickText(rng, {"home", "school", "workplace", "clinic"});
+  if (c == Collection::kAttachments) {
+    switch (f) {
+      case fld::kContentHash:
+      case fld::kThumbnailHash: return std::string(64, "0a5f"[rng.below(4)]);
+      case fld::kMediaType: return pickText(rng, {"image/jpeg", "image/png", "application/pdf"});
+      case fld::kAttachmentKind: return pickText(rng, {"wound-photo", "consent", "referral", "outside-result"});
+      default: break;
+    }
+  }
   if (name.find("Date") != std::string_view::npos || name.find("date") != std::string_view::npos) return date(rng);
   return std::string(name) + "-" + std::to_string(rng.below(3));
 }
@@ -58,7 +67,8 @@ Value plausibleValue(Collection c, crdt::FieldId f, Rng& rng) {
     case ValueKind::kNull: return Value{};
     case ValueKind::kText: return Value{textFor(c, f, spec->name, rng)};
     case ValueKind::kInt:
-      if (c == Collection::kVisits) return Value{static_cast<std::int64_t>(1709280000000 + rng.range(0, 5) * 3600000)};
+      if (c == Collection::kVisits || (c == Collection::kAttachments && f == fld::kTakenAt))
+        return Value{static_cast<std::int64_t>(1709280000000 + rng.range(0, 5) * 3600000)};
       return Value{static_cast<std::int64_t>(1 + rng.below(3))};
     case ValueKind::kReal: return Value{0.5 * static_cast<double>(1 + rng.below(4))};
     case ValueKind::kBool: return Value{rng.chance(0.5)};

@@ -27,8 +27,10 @@ enum class Collection : std::uint8_t {
   kMedications = 4,
   kImmunisations = 5,
   kVisits = 6,
+  kAttachments = 7,  // photos and documents; their bytes travel apart from ops
 };
-inline constexpr std::uint8_t kCollectionCount = 7;
+// The op codec gives a collection 3 bits: 8 is the most this format can carry.
+inline constexpr std::uint8_t kCollectionCount = 8;
 
 std::string_view collectionName(Collection c);
 bool isValidCollection(std::uint8_t raw);
@@ -130,7 +132,25 @@ inline constexpr FieldId kEnd = 12;      // int ms since epoch
 inline constexpr FieldId kPractitioner = 13;
 inline constexpr FieldId kReason = 14;
 inline constexpr FieldId kLocation = 15;
+// Attachments (a photo or a document; its bytes are a blob addressed by
+// (patient, content hash), see docs/PROTOCOL.md "Attachments").
+inline constexpr FieldId kAttachmentKind = 10;  // text: see attachmentKinds()
+inline constexpr FieldId kContentHash = 11;     // text: lowercase hex SHA-256 of the bytes
+inline constexpr FieldId kMediaType = 12;       // text: image/jpeg, image/png, application/pdf
+inline constexpr FieldId kContentSize = 13;     // int: bytes
+inline constexpr FieldId kThumbnailHash = 14;   // text or null: SHA-256 of a small image blob
+inline constexpr FieldId kTakenAt = 15;         // int ms since epoch: taken or dated
+inline constexpr FieldId kSubject = 16;         // text: "" (the patient) or "<collection>/<entry id>"
+inline constexpr FieldId kFileName = 17;        // text
+inline constexpr FieldId kSeries = 18;          // text or null: a wound series' label
 }  // namespace field
+
+// The kinds of attachment (field::kAttachmentKind) and the media types a
+// blob may have.
+std::span<const std::string_view> attachmentKinds();
+std::span<const std::string_view> attachmentMediaTypes();
+// True for 64 lowercase hex digits (an attachment's content address).
+bool isContentHash(std::string_view s);
 
 // The known field, or nullopt for a field id this build does not know.
 std::optional<FieldSpec> findField(Collection c, FieldId id);
