@@ -2,6 +2,7 @@
 #include <exception>
 
 #include "api_internal.h"
+#include "blob_store.h"
 #include "crypto.h"
 #include "web_page.h"
 
@@ -53,6 +54,15 @@ const Route kRoutes[] = {
     {"POST", "/v1/admin/patients/{}/notes/{}/sharing", "admin_note_sharing", Need::kAdmin,
      &ApiRoutes::adminNoteSharing},
     {"POST", "/v1/sync/invitations", "portal_invite", Need::kSync, &ApiRoutes::syncInvite},
+    // Attachments: the patient's scope is checked by the handlers.
+    {"PUT", "/v1/sync/patients/{}/attachments/{}", "attachment_declare", Need::kSync, &ApiRoutes::attachmentDeclare},
+    {"GET", "/v1/sync/patients/{}/attachments/{}", "attachment_status", Need::kSync, &ApiRoutes::attachmentStatus},
+    {"PUT", "/v1/sync/patients/{}/attachments/{}/chunks/{}", "attachment_chunk_put", Need::kSync,
+     &ApiRoutes::attachmentChunkPut},
+    {"GET", "/v1/sync/patients/{}/attachments/{}/chunks/{}", "attachment_chunk_get", Need::kSync,
+     &ApiRoutes::attachmentChunkGet},
+    {"DELETE", "/v1/admin/patients/{}/attachments", "admin_attachment_purge", Need::kSysadmin,
+     &ApiRoutes::attachmentPurge},
     // The patient portal: its own cookie and accounts, checked by its handlers.
     {"GET", "/me", "portal_page", Need::kNothing, &ApiRoutes::portalPage},
     {"GET", "/me/{}", "portal_asset", Need::kNothing, &ApiRoutes::portalAsset},
@@ -219,11 +229,14 @@ Api::Api(const Config& config, Store& store, Logger& log)
     : m_config(config),
       m_store(store),
       m_log(log),
+      m_blobs(makeBlobStore(config, store.dialect())),
       m_accountThrottle(config.loginMaxFailures),
       m_addressThrottle(config.loginMaxFailures * 4),
       m_startedAt(nowMs()) {
   m_store.setRollbackHook([this](const std::set<std::string>& patients) { m_charts.invalidate(patients); });
 }
+
+Api::~Api() = default;
 
 HttpResponse Api::handle(const HttpRequest& req) {
   auto started = std::chrono::steady_clock::now();

@@ -21,11 +21,22 @@
 
 namespace charta::server {
 
+class BlobStore;
+
+// The chunk size of attachment uploads and downloads (docs/PROTOCOL.md,
+// "Attachments"): fixed by the server, told to clients in every answer.
+inline constexpr std::size_t kAttachmentChunkBytes = std::size_t{1} << 20;
+
 class Api {
  public:
   Api(const Config& config, Store& store, Logger& log);
+  ~Api();
 
   HttpResponse handle(const HttpRequest& req);
+  // The body limit of a request, told its head (HttpServerOptions::bodyLimit):
+  // an attachment chunk may be a whole chunk whatever max_body_bytes says;
+  // every other request max_body_bytes.
+  std::size_t bodyLimit(const HttpRequest& head) const;
 
   struct Call;  // one request being answered (api_internal.h)
 
@@ -37,6 +48,7 @@ class Api {
   Logger& m_log;
   Metrics m_metrics;
   ChartCache m_charts;
+  std::unique_ptr<BlobStore> m_blobs;  // attachment chunks (blob_store.h)
   LoginThrottle m_accountThrottle;
   LoginThrottle m_addressThrottle;
   std::int64_t m_startedAt;  // ms since the epoch

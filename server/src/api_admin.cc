@@ -508,7 +508,7 @@ HttpResponse ApiRoutes::exportFhir(Api& api, Api::Call& call) {
   // patient is "not found", so that ids of other clinics are not confirmed.
   const std::string scope = call.user->role == Role::kSysadmin ? std::string() : call.user->clinic;
   auto bundles = exportPatients(store(api), charts(api), {patient}, scope, FhirBundleType::kSearchset, call.user->id,
-                                call.req.remoteAddress);
+                                call.req.remoteAddress, attachmentContent(api));
   if (!bundles.isOk()) return statusResponse(api, bundles.status());
   HttpResponse r = jsonResponse(200, bundles.value().front());
   r.contentType = "application/fhir+json; charset=utf-8";

@@ -12,6 +12,8 @@
 
 #include "accounts.h"
 #include "api.h"
+#include "blob_store.h"
+#include "fhir_export.h"
 #include "json.h"
 
 namespace charta::server {
@@ -88,12 +90,28 @@ struct ApiRoutes {
   static HttpResponse syncInvite(Api& api, Api::Call& call);
   static HttpResponse adminNoteSharing(Api& api, Api::Call& call);
 
+  // Attachments (api_attachments.cc).
+  static HttpResponse attachmentDeclare(Api& api, Api::Call& call);
+  static HttpResponse attachmentStatus(Api& api, Api::Call& call);
+  static HttpResponse attachmentChunkPut(Api& api, Api::Call& call);
+  static HttpResponse attachmentChunkGet(Api& api, Api::Call& call);
+  static HttpResponse attachmentPurge(Api& api, Api::Call& call);
+
   // Helpers shared by the handlers.
   static Store& store(Api& api) { return api.m_store; }
   static const Config& config(Api& api) { return api.m_config; }
   static Logger& log(Api& api) { return api.m_log; }
   static Metrics& metricsOf(Api& api) { return api.m_metrics; }
   static ChartCache& charts(Api& api) { return api.m_charts; }
+  static BlobStore& blobs(Api& api) { return *api.m_blobs; }
+  // The attachments' bytes for FHIR exports (readAttachmentContent; a blob
+  // the server cannot read whole and intact is exported without its bytes).
+  static AttachmentContent attachmentContent(Api& api) {
+    return [&api](const std::string& patient, const std::string& hash) -> std::optional<std::string> {
+      auto content = readAttachmentContent(store(api), blobs(api), patient, hash);
+      return content.isOk() ? content.value() : std::nullopt;
+    };
+  }
   static LoginThrottle& accountThrottle(Api& api) { return api.m_accountThrottle; }
   static LoginThrottle& addressThrottle(Api& api) { return api.m_addressThrottle; }
 };
@@ -136,6 +154,11 @@ HttpResponse throttled(std::int64_t waitMs);
 // Reads {"username", "password"} (the sign-in body); the error response when
 // that fails.
 std::optional<HttpResponse> readCredentials(const HttpRequest& req, std::string& username, std::string& password);
+
+// Deletes every attachment of a patient (rows, and bytes on PostgreSQL) in
+// the transaction and sets `removed` to how many there were. The caller calls
+// blobs.finishRemove(patient, "") once the transaction has committed.
+Status purgePatientAttachments(WriteTx& tx, BlobStore& blobs, const std::string& patient, std::int64_t& removed);
 
 // A clinic admin may act only on their own clinic; a sysadmin on any.
 bool mayActOnClinic(const User& user, const std::string& clinic);

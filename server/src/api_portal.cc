@@ -639,8 +639,8 @@ HttpResponse ApiRoutes::portalFhir(Api& api, Api::Call& call) {
   auto read = readForPortal(api, call, pc, patient, "portal.export");
   if (!read.isOk())
     return read.status().code() == Status::Code::kNotFound ? notFound() : statusResponse(api, read.status());
-  HttpResponse r = jsonResponse(
-      200, chartToFhirBundle(*read.value().doc, FhirBundleType::kSearchset, nowMs(), read.value().withheld));
+  HttpResponse r = jsonResponse(200, chartToFhirBundle(*read.value().doc, FhirBundleType::kSearchset, nowMs(),
+                                                       read.value().withheld, attachmentContent(api)));
   r.contentType = "application/fhir+json; charset=utf-8";
   std::string file;
   for (char c : patient) file += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.') ? c : '-';

@@ -16,6 +16,7 @@
 
 #include "accounts.h"
 #include "backup.h"
+#include "blob_store.h"
 #include "charta/server/server.h"
 #include "crypto.h"
 #include "fhir_export.h"
@@ -412,10 +413,17 @@ int exportFhir(Cli& cli) {
   std::filesystem::create_directories(*out, ec);
   if (ec) return fail(cli, "cannot create " + *out + ": " + ec.message());
   ChartCache cache;
+  // Attachments go with their bytes when the server holds them whole and intact.
+  std::unique_ptr<BlobStore> blobs = makeBlobStore(cli.config, store.value()->dialect());
+  const AttachmentContent content = [&](const std::string& patientId,
+                                        const std::string& hash) -> std::optional<std::string> {
+    auto bytes = readAttachmentContent(*store.value(), *blobs, patientId, hash);
+    return bytes.isOk() ? bytes.value() : std::nullopt;
+  };
   std::size_t written = 0, resources = 0;
   for (const std::string& p : patients) {
     auto bundles = exportPatients(*store.value(), cache, {p}, clinic.value_or(""), FhirBundleType::kCollection,
-                                  shellActor(), "");
+                                  shellActor(), "", content);
     if (!bundles.isOk()) return failStatus(cli, bundles.status());
     const json::Value& bundle = bundles.value().front();
     resources += bundle.find("entry")->asArray()->size();

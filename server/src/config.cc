@@ -55,12 +55,9 @@ std::function<Status(Config&, const std::string&)> uint(const char* key, std::ui
 const std::vector<Setting>& settings() {
   static const std::vector<Setting> kSettings = {
       {"listen", "HOST:PORT to listen on (default 127.0.0.1:8443)", str(&Config::listen)},
-      {"data", "data folder: the SQLite store and server state (default ./charta-data)",
-       str(&Config::data)},
-      {"postgres", "libpq connection string; when set, the store is PostgreSQL",
-       str(&Config::postgres)},
-      {"tls_cert", "PEM certificate chain; with tls_key the server speaks HTTPS only",
-       str(&Config::tlsCert)},
+      {"data", "data folder: the SQLite store and server state (default ./charta-data)", str(&Config::data)},
+      {"postgres", "libpq connection string; when set, the store is PostgreSQL", str(&Config::postgres)},
+      {"tls_cert", "PEM certificate chain; with tls_key the server speaks HTTPS only", str(&Config::tlsCert)},
       {"tls_key", "PEM private key of tls_cert", str(&Config::tlsKey)},
       {"log_file", "append JSON-lines logs to this file (default: stderr)", str(&Config::logFile)},
       {"log_level", "debug, info, warn or error (default info)", str(&Config::logLevel)},
@@ -70,8 +67,7 @@ const std::vector<Setting>& settings() {
        uint("session_ttl_seconds", &Config::sessionTtlSeconds)},
       {"enrolment_code_ttl_seconds", "lifetime of a device enrolment code (default 86400)",
        uint("enrolment_code_ttl_seconds", &Config::enrolmentCodeTtlSeconds)},
-      {"future_clock_bound_seconds",
-       "ops stamped further than this in the future are flagged (default 300)",
+      {"future_clock_bound_seconds", "ops stamped further than this in the future are flagged (default 300)",
        uint("future_clock_bound_seconds", &Config::futureClockBoundSeconds)},
       {"pull_page_ops", "ops per pull page (default 2000)", uint("pull_page_ops", &Config::pullPageOps)},
       {"push_max_ops", "ops per push batch (default 10000)", uint("push_max_ops", &Config::pushMaxOps)},
@@ -82,6 +78,8 @@ const std::vector<Setting>& settings() {
       {"break_glass_ttl_seconds",
        "how long a tablet may keep a chart of another clinic opened by break-glass (default 43200)",
        uint("break_glass_ttl_seconds", &Config::breakGlassTtlSeconds)},
+      {"max_attachment_bytes", "largest attachment (photo or document) a tablet may upload (default 104857600)",
+       uint("max_attachment_bytes", &Config::maxAttachmentBytes)},
       {"db_pool", "database connections (default 8)",
        [](Config& c, const std::string& v) {
          std::uint64_t n = 0;
@@ -234,6 +232,9 @@ Status validateConfig(const Config& config) {
     return Status::invalidArgument("break_glass_ttl_seconds: 60 to 604800");
   }
   if (config.maxBodyBytes < 1024) return Status::invalidArgument("max_body_bytes: at least 1024");
+  if (config.maxAttachmentBytes < 1 || config.maxAttachmentBytes > (std::uint64_t{1} << 40)) {
+    return Status::invalidArgument("max_attachment_bytes: 1 to 1099511627776");
+  }
   if (config.logLevel != "debug" && config.logLevel != "info" && config.logLevel != "warn" &&
       config.logLevel != "error") {
     return Status::invalidArgument("log_level: debug, info, warn or error");

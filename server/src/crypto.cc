@@ -135,6 +135,30 @@ bool verifyTotp(std::string_view secret, std::string_view code, std::int64_t uni
   return ok;
 }
 
+std::string sha256(std::string_view data) {
+  std::string out(crypto_hash_sha256_BYTES, '\0');
+  crypto_hash_sha256(reinterpret_cast<unsigned char*>(out.data()), reinterpret_cast<const unsigned char*>(data.data()),
+                     data.size());
+  return out;
+}
+
+struct Sha256::State {
+  crypto_hash_sha256_state state;
+};
+
+Sha256::Sha256() : m_state(std::make_unique<State>()) { crypto_hash_sha256_init(&m_state->state); }
+Sha256::~Sha256() = default;
+
+void Sha256::update(std::string_view data) {
+  crypto_hash_sha256_update(&m_state->state, reinterpret_cast<const unsigned char*>(data.data()), data.size());
+}
+
+std::string Sha256::finish() {
+  std::string out(crypto_hash_sha256_BYTES, '\0');
+  crypto_hash_sha256_final(&m_state->state, reinterpret_cast<unsigned char*>(out.data()));
+  return out;
+}
+
 std::string toHex(std::string_view bytes) {
   std::string out(bytes.size() * 2 + 1, '\0');
   sodium_bin2hex(out.data(), out.size(), reinterpret_cast<const unsigned char*>(bytes.data()),

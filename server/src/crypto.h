@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -42,6 +43,25 @@ std::string digest(std::string_view data);
 // BLAKE2b-256 over the concatenation of length-prefixed parts, so part
 // boundaries are unambiguous (the audit chain).
 std::string digestParts(std::initializer_list<std::string_view> parts);
+
+// SHA-256 (libsodium crypto_hash_sha256): attachment contents and their
+// chunks are addressed by it. Raw 32 bytes; toHex gives the 64 hex digits.
+std::string sha256(std::string_view data);
+// SHA-256 over data given in pieces (an attachment's chunks, in order).
+class Sha256 {
+ public:
+  Sha256();
+  ~Sha256();
+  Sha256(const Sha256&) = delete;
+  Sha256& operator=(const Sha256&) = delete;
+  void update(std::string_view data);
+  // The raw 32-byte digest. Call once.
+  std::string finish();
+
+ private:
+  struct State;
+  std::unique_ptr<State> m_state;
+};
 
 // Constant-time equality of two byte strings.
 bool equalConstantTime(std::string_view a, std::string_view b);

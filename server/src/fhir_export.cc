@@ -97,8 +97,8 @@ json::Value coded(std::string_view system, std::string_view code) {
 
 class Exporter {
  public:
-  Exporter(const crdt::ChartDocument& doc, const std::set<std::string>& withheldNotes)
-      : m_doc(doc), m_withheld(withheldNotes) {
+  Exporter(const crdt::ChartDocument& doc, const std::set<std::string>& withheldNotes, const AttachmentContent& content)
+      : m_doc(doc), m_withheld(withheldNotes), m_content(content) {
     for (crdt::Conflict& c : doc.conflicts()) {
       if (c.isNote) {
         m_noteConflicts[c.field.entry] = std::move(c);
@@ -174,9 +174,14 @@ class Exporter {
   void visit(const crdt::Entry& e);
   void observations();
   void notes();
+  void attachment(const crdt::Entry& e);
+  // The bundle key of the resource an attachment's subject ("visits/r1.4")
+  // names, or "" when it names nothing exported.
+  std::string subjectKey(const std::string& subject) const;
 
   const crdt::ChartDocument& m_doc;
   const std::set<std::string>& m_withheld;                  // note ids (op ids as text) left out
+  const AttachmentContent& m_content;
   std::map<OpId, std::vector<crdt::Conflict>> m_conflicts;  // by entry (null: demographics)
   std::map<OpId, crdt::Conflict> m_noteConflicts;
   json::Array m_entries;
@@ -559,6 +564,96 @@ void Exporter::notes() {
   }
 }
 
+std::string Exporter::subjectKey(const std::string& subject) const {
+  static const std::pair<Collection, std::string_view> kResources[] = {
+      {Collection::kAllergies, "AllergyIntolerance/"},
+      {Collection::kProblems, "Condition/"},
+      {Collection::kMedications, "MedicationStatement/"},
+      {Collection::kImmunisations, "Immunization/"},
+      {Collection::kVisits, "Encounter/"}};
+  const auto slash = subject.find('/');
+  if (slash == std::string::npos) return {};
+  const std::string name = subject.substr(0, slash), id = subject.substr(slash + 1);
+  for (const auto& [collection, resource] : kResources) {
+    if (crdt::collectionName(collection) != name) continue;
+    for (const auto& [entryId, e] : m_doc.entries(collection)) {
+      if (crdt::toString(entryId) == id) return std::string(resource) + id;
+    }
+  }
+  return {};
+}
+
+// Photos are Media (R4's resource for images taken of the patient); scanned
+// and outside documents are DocumentReference. Either carries the bytes as
+// base64 when the server holds them, and the content hash as an identifier.
+void Exporter::attachment(const crdt::Entry& e) {
+  const std::string hash = text(e, field::kContentHash);
+  const std::string kind = text(e, field::kAttachmentKind);
+  const std::string caption = text(e, field::kDisplay);
+  const bool photo = kind == "wound-photo" || kind == "photo";
+  const bool withdrawn = status(e) == EntryStatus::kEnteredInError;
+  const crdt::Value takenAt = e.fieldValue(field::kTakenAt);
+  const auto* taken = std::get_if<std::int64_t>(&takenAt);
+
+  json::Object content;
+  if (std::string type = text(e, field::kMediaType); !type.empty()) content.emplace_back("contentType", type);
+  if (m_content && crdt::isContentHash(hash) && !withdrawn) {
+    if (std::optional<std::string> bytes = m_content(m_doc.patientId(), hash))
+      content.emplace_back("data", base64Encode(*bytes));
+  }
+  const crdt::Value size = e.fieldValue(field::kContentSize);
+  if (const auto* n = std::get_if<std::int64_t>(&size); n && *n > 0) content.emplace_back("size", *n);
+  if (std::string title = caption.empty() ? text(e, field::kFileName) : caption; !title.empty()) {
+    content.emplace_back("title", title);
+  }
+  if (taken) content.emplace_back("creation", fhirInstant(*taken));
+
+  const std::string type = photo ? "Media" : "DocumentReference";
+  json::Object r{{"resourceType", type}, {"id", fhirId(crdt::toString(e.id))}};
+  if (crdt::isContentHash(hash)) {
+    r.emplace_back("identifier",
+                   json::Array{json::Object{{"system", "urn:charta:attachment-sha256"}, {"value", hash}}});
+  }
+  const std::string related = subjectKey(text(e, field::kSubject));
+  if (photo) {
+    r.emplace_back("status", withdrawn ? "entered-in-error" : "completed");
+    r.emplace_back("type", codeable("http://terminology.hl7.org/CodeSystem/media-type|image",
+                                    kind == "wound-photo" ? "Wound photo" : "Photo"));
+    r.emplace_back("subject", patientRef());
+    if (!e.visit.isNull()) r.emplace_back("encounter", visitRef(e.visit));
+    if (taken) r.emplace_back("createdDateTime", fhirInstant(*taken));
+    if (std::string series = text(e, field::kSeries); !series.empty()) {
+      r.emplace_back("bodySite", json::Object{{"text", series}});
+    }
+    r.emplace_back("content", std::move(content));
+    json::Array notes = notesOf(e);
+    if (!related.empty()) notes.push_back(json::Object{{"text", "Attached to " + related}});
+    if (!notes.empty()) r.emplace_back("note", std::move(notes));
+  } else {
+    static const std::map<std::string, std::pair<std::string, std::string>> kTypes = {
+        {"consent", {"59284-0", "Consent Document"}},
+        {"referral", {"57133-1", "Referral note"}},
+        {"outside-result", {"11502-2", "Laboratory report"}}};
+    r.emplace_back("status", withdrawn ? "entered-in-error" : "current");
+    if (auto t = kTypes.find(kind); t != kTypes.end()) {
+      r.emplace_back("type", codeable(t->second.first, t->second.second, kLoinc));
+    } else {
+      r.emplace_back("type", json::Object{{"text", "Document"}});
+    }
+    r.emplace_back("subject", patientRef());
+    if (taken) r.emplace_back("date", fhirInstant(*taken));
+    std::string description = caption;
+    for (const std::string& line : conflictLines(e.id)) description += (description.empty() ? "" : "\n") + line;
+    if (!description.empty()) r.emplace_back("description", description);
+    r.emplace_back("content", json::Array{json::Object{{"attachment", json::Value(std::move(content))}}});
+    json::Object context;
+    if (!e.visit.isNull()) context.emplace_back("encounter", json::Array{visitRef(e.visit)});
+    if (!related.empty()) context.emplace_back("related", json::Array{json::Object{{"reference", urn(related)}}});
+    if (!context.empty()) r.emplace_back("context", std::move(context));
+  }
+  add(type + "/" + crdt::toString(e.id), std::move(r));
+}
+
 json::Value Exporter::bundle(FhirBundleType type, std::int64_t nowMs) {
   patient();
   for (const auto& [id, e] : m_doc.entries(Collection::kVisits)) visit(e);
@@ -568,6 +663,7 @@ json::Value Exporter::bundle(FhirBundleType type, std::int64_t nowMs) {
   for (const auto& [id, e] : m_doc.entries(Collection::kImmunisations)) immunisation(e);
   observations();
   notes();
+  for (const auto& [id, e] : m_doc.entries(Collection::kAttachments)) attachment(e);
   json::Object b{{"resourceType", "Bundle"},
                  {"id", fhirId("everything-" + m_doc.patientId())},
                  {"type", type == FhirBundleType::kSearchset ? "searchset" : "collection"},
@@ -596,14 +692,14 @@ std::string fhirInstant(std::int64_t ms) {
 }
 
 json::Value chartToFhirBundle(const crdt::ChartDocument& doc, FhirBundleType type, std::int64_t nowMs,
-                              const std::set<std::string>& withheldNotes) {
-  return Exporter(doc, withheldNotes).bundle(type, nowMs);
+                              const std::set<std::string>& withheldNotes, const AttachmentContent& content) {
+  return Exporter(doc, withheldNotes, content).bundle(type, nowMs);
 }
 
 Result<std::vector<json::Value>> exportPatients(Store& store, ChartCache& cache,
                                                 const std::vector<std::string>& patients, const std::string& clinic,
                                                 FhirBundleType type, const std::string& actor,
-                                                const std::string& address) {
+                                                const std::string& address, const AttachmentContent& content) {
   std::vector<json::Value> out;
   for (const std::string& patient : patients) {
     std::optional<crdt::ChartDocument> chart;
@@ -623,7 +719,7 @@ Result<std::vector<json::Value>> exportPatients(Store& store, ChartCache& cache,
       return Status::ok();
     });
     if (!s.isOk()) return s;
-    out.push_back(chartToFhirBundle(*chart, type, nowMs()));
+    out.push_back(chartToFhirBundle(*chart, type, nowMs(), {}, content));
   }
   return out;
 }

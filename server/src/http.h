@@ -13,7 +13,7 @@
 // requests.
 //
 // What the adapter does on its own, before or instead of the handler:
-//  - bodies over maxBodyBytes: 413 body_too_large (Content-Length checked
+//  - bodies over maxBodyBytes (or bodyLimit's answer): 413 body_too_large (Content-Length checked
 //    before any body byte is read; chunked bodies counted while reading);
 //  - a Content-Length that is not a number, or Content-Length together with
 //    chunked transfer encoding, or a path or query with a bad percent-escape:
@@ -81,6 +81,11 @@ struct HttpServerOptions {
   // the 413; a longer body is cut off (connection closed after the 413,
   // the client may see a reset instead).
   std::size_t maxBodyBytes = 32u << 20;
+  // Optional: the body limit of one request, told its head (method, path,
+  // query and headers; the body still empty), used instead of maxBodyBytes
+  // (a route of raw uploads may take more, or less, than the JSON routes).
+  // Called on the listener's threads: must be thread-safe and must not throw.
+  std::function<std::size_t(const HttpRequest& head)> bodyLimit;
   // Both set: HTTPS (TLS 1.2 or newer) with this PEM certificate chain and PEM
   // private key, read once by start(). Both empty: plain HTTP. One without the
   // other: start() fails with kInvalidArgument.

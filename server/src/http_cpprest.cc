@@ -340,10 +340,19 @@ class EndpointRegistry {
 
 class Shared {
  public:
-  Shared(HttpHandler handler, std::size_t maxBodyBytes, bool tls)
-      : m_handler(std::move(handler)), m_maxBodyBytes(maxBodyBytes), m_tls(tls) {}
+  Shared(HttpHandler handler, std::size_t maxBodyBytes, std::function<std::size_t(const HttpRequest&)> bodyLimit,
+         bool tls)
+      : m_handler(std::move(handler)), m_maxBodyBytes(maxBodyBytes), m_bodyLimit(std::move(bodyLimit)), m_tls(tls) {}
 
-  std::size_t maxBodyBytes() const { return m_maxBodyBytes; }
+  // The body limit of a request whose head is `head`.
+  std::size_t maxBodyBytes(const HttpRequest& head) const {
+    if (!m_bodyLimit) return m_maxBodyBytes;
+    try {
+      return m_bodyLimit(head);
+    } catch (...) {
+      return m_maxBodyBytes;
+    }
+  }
   bool tls() const { return m_tls; }
 
   // Registers a new request; false once stop() has begun.
@@ -401,6 +410,7 @@ class Shared {
  private:
   HttpHandler m_handler;
   const std::size_t m_maxBodyBytes;
+  const std::function<std::size_t(const HttpRequest&)> m_bodyLimit;
   const bool m_tls;
 
   std::mutex m_mutex;
@@ -545,7 +555,8 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
         return;
       }
     }
-    const std::size_t limit = m_shared->maxBodyBytes();
+    m_limit = m_shared->maxBodyBytes(m_converted);
+    const std::size_t limit = m_limit;
     if (m_declared && *m_declared > limit) {
       m_tooLarge = true;
       if (*m_declared - limit > kMaxDiscardBytes) {
@@ -586,7 +597,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
       finishWithError(400, "bad_request", "cannot read the body: " + describeException(std::current_exception()));
       return;
     }
-    const std::size_t limit = m_shared->maxBodyBytes();
+    const std::size_t limit = m_limit;
     if (count > 0) {
       m_received += count;
       if (!m_tooLarge && m_received > limit) {
@@ -595,7 +606,9 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
         m_converted.body.shrink_to_fit();
       }
       if (m_tooLarge) {
-        if (m_received - limit > kMaxDiscardBytes) {
+        // Over by a Content-Length known at the start, m_received may still
+        // be below the limit (a limit above one read's size).
+        if (m_received > limit && m_received - limit > kMaxDiscardBytes) {
           finishTooLarge(true);
           return;
         }
@@ -683,9 +696,8 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   }
 
   void finishTooLarge(bool cutOff) {
-    HttpResponse response =
-        errorResponse(413, "body_too_large",
-                      "the request body exceeds the limit of " + std::to_string(m_shared->maxBodyBytes()) + " bytes");
+    HttpResponse response = errorResponse(
+        413, "body_too_large", "the request body exceeds the limit of " + std::to_string(m_limit) + " bytes");
     if (cutOff) {
       response.headers.emplace_back("Connection", "close");
       stopBody(m_request);
@@ -740,6 +752,7 @@ class Exchange : public std::enable_shared_from_this<Exchange> {
   std::optional<std::uint64_t> m_declared;
   bool m_chunked = false;
   bool m_tooLarge = false;
+  std::size_t m_limit = 0;  // this request's body limit, set once its head is read
   std::uint64_t m_received = 0;
   concurrency::streams::istream m_body;
   std::vector<unsigned char> m_chunk;
@@ -848,7 +861,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(const HttpServerOptions& o
     tls = std::move(loaded).value();
   }
 
-  auto shared = std::make_shared<Shared>(std::move(handler), options.maxBodyBytes, tls != nullptr);
+  auto shared = std::make_shared<Shared>(std::move(handler), options.maxBodyBytes, options.bodyLimit, tls != nullptr);
   const int attempts = options.port == 0 ? kFreePortAttempts : 1;
   Status lastError = Status::ioError("cannot listen: no free port found on " + addressText(address.value()));
   for (int attempt = 0; attempt < attempts; ++attempt) {

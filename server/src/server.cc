@@ -23,6 +23,7 @@ class RunningServer final : public Server {
     options.host = config.host();
     options.port = config.port();
     options.maxBodyBytes = config.maxBodyBytes;
+    options.bodyLimit = [this](const HttpRequest& head) { return m_api.bodyLimit(head); };
     options.tlsCertFile = config.tlsCert;
     options.tlsKeyFile = config.tlsKey;
     auto http = HttpServer::start(options, [this](const HttpRequest& req) { return m_api.handle(req); });

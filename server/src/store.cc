@@ -14,8 +14,9 @@ namespace {
 // highest audit seq stored per device; patient_keys: the break-glass lookup
 // index, built from the op log when meta "patient_keys" is absent;
 // fhir_sources and fhir_directory: what FHIR imports charted and the
-// practitioners, organisations and locations they named) is created then, so
-// additive tables keep the schema version.
+// practitioners, organisations and locations they named; attachments and
+// attachment_chunks: what is known of each attachment and of each chunk held)
+// is created then, so additive tables keep the schema version.
 constexpr std::string_view kSchema = R"SQL(
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS head (
@@ -90,6 +91,21 @@ CREATE TABLE IF NOT EXISTS portal_sessions (
 CREATE TABLE IF NOT EXISTS note_sharing (
   patient_id TEXT NOT NULL, note_id TEXT NOT NULL, shared {INT} NOT NULL, reason TEXT NOT NULL,
   changed_by TEXT NOT NULL, changed_at {INT} NOT NULL, PRIMARY KEY (patient_id, note_id));
+CREATE TABLE IF NOT EXISTS attachments (
+  patient_id TEXT NOT NULL, hash TEXT NOT NULL, size {INT} NOT NULL, media_type TEXT NOT NULL,
+  chunks {INT} NOT NULL, state TEXT NOT NULL, uploaded_by TEXT NOT NULL, device_id TEXT NOT NULL,
+  created_at {INT} NOT NULL, completed_at {INT}, PRIMARY KEY (patient_id, hash));
+CREATE TABLE IF NOT EXISTS attachment_chunks (
+  patient_id TEXT NOT NULL, hash TEXT NOT NULL, idx {INT} NOT NULL, sha256 TEXT NOT NULL, size {INT} NOT NULL,
+  received_at {INT} NOT NULL, PRIMARY KEY (patient_id, hash, idx));
+)SQL";
+
+// PostgreSQL only: the bytes of attachment chunks (blob_store.h; a SQLite
+// store keeps them as files in its data folder).
+constexpr std::string_view kPostgresBlobSchema = R"SQL(
+CREATE TABLE IF NOT EXISTS attachment_blobs (
+  patient_id TEXT NOT NULL, hash TEXT NOT NULL, idx BIGINT NOT NULL, bytes BYTEA NOT NULL,
+  PRIMARY KEY (patient_id, hash, idx));
 )SQL";
 
 std::string replaceAll(std::string s, std::string_view from, std::string_view to) {
@@ -131,6 +147,7 @@ std::string schemaSql(Dialect d) {
   std::string s(kSchema);
   s = replaceAll(s, "{INT}", d == Dialect::kPostgres ? "BIGINT" : "INTEGER");
   s = replaceAll(s, "{BLOB}", d == Dialect::kPostgres ? "BYTEA" : "BLOB");
+  if (d == Dialect::kPostgres) s += kPostgresBlobSchema;
   return s;
 }
 

@@ -120,7 +120,10 @@ class Store {
 
 // The SQL of the schema for a dialect (also used by backup/restore).
 std::string schemaSql(Dialect d);
-// Tables in dependency order (restore inserts in this order).
+// Tables in dependency order (restore inserts in this order). The
+// attachment tables (attachments, attachment_chunks, attachment_blobs) are
+// left out on purpose: a backup holds no attachment bytes (they are files on
+// SQLite), so a restore keeps the server's attachments as they are.
 const std::vector<std::string>& storeTables();
 
 // Appends the events to the chain (rows `audit`), advancing head.

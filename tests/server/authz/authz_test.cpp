@@ -26,6 +26,9 @@
 //    or a sysadmin (401 without a session, 403 for a nurse); a clinic admin
 //    acts on their own clinic only (403 otherwise, also for sysadmin users),
 //    sees only their clinic's users and devices; unknown ids are 404.
+//  - Attachments (declare, status, chunk upload and download) need what push
+//    and pull need, and a patient of the device's clinic (404 otherwise, as
+//    for an unknown patient); purging a patient's attachments needs a sysadmin.
 //  - clinics, conflicts, audit and patient moves need a sysadmin (403 else).
 //  - login: a nurse signs in on a device of their clinic only, a sysadmin
 //    without a device only, a clinic admin either way (on a device of their
@@ -74,6 +77,9 @@ constexpr const char* kOther = "other";    // a second clinic made through the a
 constexpr const char* kPassword = "authz-password-1";
 constexpr const char* kOps = "application/x-charta-ops";
 constexpr const char* kBirthDate = "1970-01-01";  // of the patients break-glass finds
+// The attachment of pt-demo and of pt-other: a tiny "JPEG" and its SHA-256.
+const std::string kAttachment = std::string("\xFF\xD8\xFF\xE0", 4) + "authz attachment";
+constexpr const char* kAttachmentHash = "e834df96439b83ab7fd573889520896b86f67345f8f9d71d575eb7cd87fa63bf";
 
 // What a route of the route table needs (server/src/api.cc).
 enum class Need { kNothing, kSync, kSession, kAdmin, kSysadmin };
@@ -418,6 +424,21 @@ class AuthzTest : public QObject {
     QVERIFY(pushAs(m_o1, m_nurseOtherTok, "authz-nurse-other", "pt-other"));
     QVERIFY(chartIdentifier(m_d1, m_nurseTok, "nurse", "pt-demo", "AUTHZ-DEMO-1"));
     QVERIFY(chartIdentifier(m_o1, m_nurseOtherTok, "authz-nurse-other", "pt-other", "AUTHZ-OTHER-1"));
+    // A complete one-chunk attachment of each clinic's patient.
+    for (const auto& [d, token, patient] :
+         {std::tuple<const Device&, const std::string&, std::string>{m_d1, m_nurseTok, "pt-demo"},
+          {m_o1, m_nurseOtherTok, "pt-other"}}) {
+      const HeaderList h = d.header() + bearer(token);
+      const std::string base = "/v1/sync/patients/" + patient + "/attachments/" + kAttachmentHash;
+      HttpResult declared =
+          m_http->request("PUT", base,
+                          json::serialize(json::Object{{"size", static_cast<std::int64_t>(kAttachment.size())},
+                                                       {"media_type", "image/jpeg"}}),
+                          h);
+      QVERIFY2(declared.status == 200, declared.body.c_str());
+      HttpResult sent = m_http->request("PUT", base + "/chunks/0", kAttachment, h, "application/octet-stream");
+      QVERIFY2(sent.status == 200 && str(parseJson(sent.body), "state") == "complete", sent.body.c_str());
+    }
     QVERIFY(pushAs(m_d1, m_nurseTok, "nurse", "pt-move-demo"));
     QVERIFY(pushAs(m_o1, m_nurseOtherTok, "authz-nurse-other", "pt-move-other"));
     m_sentinelMovable = {{"demo", "pt-move-demo"}, {"other", "pt-move-other"}};
@@ -915,6 +936,36 @@ class AuthzTest : public QObject {
            [clinic](const Caller& c) { return c.deviceClinic == clinic ? 201 : 404; }, nullptr, nullptr});
     }
 
+    // Attachments of a patient of the device's clinic (404 for another clinic's).
+    for (std::string clinic : {kOwn, kOther}) {
+      const std::string patient = clinic == kOwn ? "pt-demo" : "pt-other";
+      const std::string base = "/v1/sync/patients/" + patient + "/attachments/" + kAttachmentHash;
+      auto scoped = [clinic](const Caller& c) { return c.deviceClinic == clinic ? 200 : 404; };
+      rows.push_back({"PUT /v1/sync/patients/{id}/attachments/{hash}", "patient of " + clinic, Need::kSync,
+                      [base](const Caller&, bool) {
+                        return Request{
+                            "PUT", base,
+                            json::serialize(json::Object{{"size", static_cast<std::int64_t>(kAttachment.size())},
+                                                         {"media_type", "image/jpeg"}})};
+                      },
+                      scoped, nullptr, nullptr});
+      rows.push_back({"GET /v1/sync/patients/{id}/attachments/{hash}", "patient of " + clinic, Need::kSync, get(base),
+                      scoped, nullptr, nullptr});
+      rows.push_back({"PUT /v1/sync/patients/{id}/attachments/{hash}/chunks/{i}", "patient of " + clinic, Need::kSync,
+                      [base](const Caller&, bool) {
+                        return Request{"PUT", base + "/chunks/0", kAttachment, "application/octet-stream"};
+                      },
+                      scoped, nullptr, nullptr});
+      rows.push_back({"GET /v1/sync/patients/{id}/attachments/{hash}/chunks/{i}", "patient of " + clinic, Need::kSync,
+                      get(base + "/chunks/0"), scoped, nullptr, nullptr});
+    }
+    // A patient without attachments: purging them changes nothing the other rows use.
+    rows.push_back({"DELETE /v1/admin/patients/{id}/attachments", "a patient without attachments", Need::kSysadmin,
+                    [](const Caller&, bool) {
+                      return Request{"DELETE", "/v1/admin/patients/pt-none/attachments", {}};
+                    },
+                    ok200, nullptr, nullptr});
+
     // Last: they end the session they are called with (each caller brings a fresh one).
     rows.push_back({"POST /v1/console/logout", "", Need::kSession, post("/v1/console/logout", "{}"),
                     [](const Caller& c) { return c.cookie ? 200 : 401; }, nullptr, nullptr});
@@ -1000,7 +1051,7 @@ class AuthzTest : public QObject {
     // Every route of the route table is in the matrix.
     std::set<std::string> routes;
     for (const Row& row : m_rows) routes.insert(row.route);
-    QCOMPARE(static_cast<int>(routes.size()), 44);
+    QCOMPARE(static_cast<int>(routes.size()), 49);
   }
 
   // The revoked device is told to wipe (the body, not only the status).

@@ -393,6 +393,112 @@ class FhirExportTest : public QObject {
     QCOMPARE(twoVersions, 1);
   }
 
+  // Photos as Media, documents as DocumentReference, with their bytes when
+  // the server holds them; entered-in-error keeps the entry but not the bytes.
+  void attachmentsAsMediaAndDocumentReference() {
+    using namespace charta::crdt;
+    testing::FakeWallClock clock(1'760'000'000'000ull);
+    OpFactory a(ReplicaId{21}, clock);
+    a.setUser("nurse-a");
+    ChartDocument doc("p-attachments");
+    auto apply = [&](const Op& op) { QVERIFY2(doc.apply(op).isOk(), crdt::toString(op.id).c_str()); };
+    auto txt = [](const char* s) { return Value{std::string(s)}; };
+    apply(a.writeField(doc, {Collection::kDemographics, {}, field::kFamilyName}, txt("Okafor")));
+    Op visit = a.addEntry(doc, Collection::kVisits, {{field::kSetting, txt("home")}});
+    apply(visit);
+    Op ulcer = a.addEntry(doc, Collection::kProblems, {{field::kDisplay, txt("Pressure ulcer, left heel")}});
+    apply(ulcer);
+    const std::string jpeg = std::string("\xFF\xD8\xFF\xE0", 4) + "wound photo bytes";
+    const std::string pdf = "%PDF-1.7 consent form";
+    const std::string photoHash = toHex(sha256(jpeg)), pdfHash = toHex(sha256(pdf));
+    Op photo = a.addEntry(doc, Collection::kAttachments,
+                          {{field::kContentHash, Value{photoHash}},
+                           {field::kMediaType, txt("image/jpeg")},
+                           {field::kContentSize, Value{static_cast<std::int64_t>(jpeg.size())}},
+                           {field::kAttachmentKind, txt("wound-photo")},
+                           {field::kDisplay, txt("Heel, day 3")},
+                           {field::kSeries, txt("left heel")},
+                           {field::kTakenAt, Value{std::int64_t{1'760'000'000'000}}},
+                           {field::kSubject, Value{"problems/" + crdt::toString(ulcer.id)}}},
+                          visit.id);
+    apply(photo);
+    Op consent = a.addEntry(doc, Collection::kAttachments,
+                            {{field::kContentHash, Value{pdfHash}},
+                             {field::kMediaType, txt("application/pdf")},
+                             {field::kContentSize, Value{static_cast<std::int64_t>(pdf.size())}},
+                             {field::kAttachmentKind, txt("consent")},
+                             {field::kFileName, txt("consent.pdf")},
+                             {field::kSubject, Value{"visits/" + crdt::toString(visit.id)}}});
+    apply(consent);
+    Op wrong = a.addEntry(doc, Collection::kAttachments,
+                          {{field::kContentHash, Value{photoHash}},
+                           {field::kMediaType, txt("image/jpeg")},
+                           {field::kAttachmentKind, txt("photo")}});
+    apply(wrong);
+    apply(a.setStatus(doc, wrong.id, EntryStatus::kEnteredInError, "another patient's photo"));
+    // Not uploaded yet: exported without bytes.
+    Op pending = a.addEntry(doc, Collection::kAttachments,
+                            {{field::kContentHash, Value{std::string(64, 'e')}},
+                             {field::kMediaType, txt("application/pdf")},
+                             {field::kAttachmentKind, txt("referral")}});
+    apply(pending);
+
+    int asked = 0;
+    const AttachmentContent content = [&](const std::string& patient,
+                                          const std::string& hash) -> std::optional<std::string> {
+      if (patient != "p-attachments") return std::nullopt;
+      ++asked;
+      if (hash == photoHash) return jpeg;
+      if (hash == pdfHash) return pdf;
+      return std::nullopt;
+    };
+    const json::Value bundle = chartToFhirBundle(doc, FhirBundleType::kCollection, 1'760'000'100'000, {}, content);
+    QVERIFY2(schemaErrors(bundle).isEmpty(), qPrintable(schemaErrors(bundle)));
+    QTemporaryDir tmp;
+    const QString file = tmp.filePath(QStringLiteral("attachments.json"));
+    std::ofstream(file.toStdString()) << json::serialize(bundle);
+    QString problem = pythonValidate({file});
+    QVERIFY2(problem.isEmpty(), qPrintable(problem));
+    QCOMPARE(asked, 3);  // never for the entered-in-error photo
+
+    auto identifierOf = [](const json::Value& r) { return str(arr(r, "identifier").front(), "value"); };
+    const auto media = resources(bundle, "Media");
+    QCOMPARE(media.size(), std::size_t{2});
+    const json::Value* wound = nullptr;
+    const json::Value* withdrawn = nullptr;
+    for (const json::Value* m : media) (str(*m, "status") == "completed" ? wound : withdrawn) = m;
+    QVERIFY(wound && withdrawn);
+    QCOMPARE(identifierOf(*wound), photoHash);
+    const json::Value* woundContent = wound->find("content");
+    QCOMPARE(str(*woundContent, "contentType"), std::string("image/jpeg"));
+    QCOMPARE(base64Decode(str(*woundContent, "data")).value_or(""), jpeg);
+    QCOMPARE(str(*woundContent, "title"), std::string("Heel, day 3"));
+    QCOMPARE(str(*wound->find("bodySite"), "text"), std::string("left heel"));
+    QCOMPARE(str(*wound->find("encounter"), "reference").substr(0, 9), std::string("urn:uuid:"));
+    QCOMPARE(str(*wound, "createdDateTime"), fhirInstant(1'760'000'000'000));
+    QCOMPARE(str(*withdrawn, "status"), std::string("entered-in-error"));
+    QVERIFY(withdrawn->find("content")->find("data") == nullptr);
+
+    std::vector<const json::Value*> documents;
+    for (const json::Value* d : resources(bundle, "DocumentReference")) {
+      if (!arr(*d, "identifier").empty()) documents.push_back(d);
+    }
+    QCOMPARE(documents.size(), std::size_t{2});
+    for (const json::Value* d : documents) {
+      const json::Value& attachment = *arr(*d, "content").front().find("attachment");
+      if (identifierOf(*d) == pdfHash) {
+        QCOMPARE(codeOf(d->find("type")), std::string("http://loinc.org|59284-0"));
+        QCOMPARE(base64Decode(str(attachment, "data")).value_or(""), pdf);
+        QCOMPARE(str(attachment, "title"), std::string("consent.pdf"));
+        QCOMPARE(str(arr(*d->find("context"), "related").front(), "reference").substr(0, 9), std::string("urn:uuid:"));
+      } else {
+        QCOMPARE(codeOf(d->find("type")), std::string("http://loinc.org|57133-1"));
+        QVERIFY(attachment.find("data") == nullptr);
+        QCOMPARE(str(*d, "status"), std::string("current"));
+      }
+    }
+  }
+
   // GET /fhir/Patient/{id}/$everything, and a tablet's offline edit in the next export.
   void everythingOverHttpWithATabletEdit() {
     TestServer server;

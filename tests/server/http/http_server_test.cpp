@@ -423,6 +423,33 @@ class HttpServerTest : public QObject {
     QVERIFY(*t.calls == 2);
   }
 
+  // A route may take another limit than maxBodyBytes (bodyLimit, told the
+  // request's head); a body over a limit larger than one read is still read
+  // and dropped, so the client sees the 413.
+  void aRouteMayHaveItsOwnBodyLimit() {
+    HttpServerOptions options;
+    options.port = freePort();
+    options.maxBodyBytes = 64 * 1024;
+    options.bodyLimit = [](const HttpRequest& head) -> std::size_t {
+      return head.method == "PUT" && head.path == "/big" ? std::size_t{1} << 20 : 64 * 1024;
+    };
+    TestServer t = startEcho(options);
+    QVERIFY(t.server);
+    HttpClient client(t.base);
+
+    HttpResult whole = client.request("PUT", "/big", std::string(1 << 20, 'a'), {}, "application/octet-stream");
+    QVERIFY2(whole.status == 200, whole.error.c_str());
+    QVERIFY(*t.calls == 1);
+    HttpResult over = client.request("PUT", "/big", std::string((1 << 20) + 5000, 'b'), {}, "application/octet-stream");
+    QVERIFY2(over.status == 413, over.error.c_str());
+    QVERIFY(errorCodeOf(over) == "body_too_large");
+    QVERIFY(over.body.find("1048576") != std::string::npos);
+    // Other routes keep maxBodyBytes.
+    HttpResult other = client.request("PUT", "/small", std::string(64 * 1024 + 1, 'c'), {}, "application/octet-stream");
+    QVERIFY2(other.status == 413, other.error.c_str());
+    QVERIFY(*t.calls == 1);
+  }
+
   void answers413ForChunkedBodiesOverTheLimit() {
     HttpServerOptions options;
     options.port = freePort();

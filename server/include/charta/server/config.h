@@ -29,6 +29,7 @@ struct Config {
   std::uint64_t loginMaxFailures = 5;        // then growing delays
   std::uint64_t staleDeviceSeconds = 7 * 24 * 3600;
   std::uint64_t breakGlassTtlSeconds = 12 * 3600;  // how long a tablet keeps a break-glass copy
+  std::uint64_t maxAttachmentBytes = 100u << 20;   // largest attachment (photo, document) accepted
   int dbPool = 8;
   bool demo = false;  // create a demo clinic with users and a code when the store is empty
 
