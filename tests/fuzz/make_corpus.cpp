@@ -159,7 +159,10 @@ int main(int argc, char** argv) {
   files.emplace_back("bad-op-kind-8", handOp(0x08, kHead + bytes({0x01, 'a', 0x00})));
   files.emplace_back("bad-op-kind-15", handOp(0x0F, kHead));
   files.emplace_back("bad-op-value-kind-5", handOp(0x01, kHead + bytes({0x08, 0x00, 0x05, 0x00, 0x00})));
-  files.emplace_back("bad-op-collection-7", handOp(0x01, kHead + bytes({0x0F, 0x00, 0x00, 0x00, 0x00})));
+  // A WriteField's three collection bits are all collections (7: attachments);
+  // AddEntry carries its collection as a varint, where 8 is unknown.
+  files.emplace_back("valid-op-write-field-collection-7", handOp(0x01, kHead + bytes({0x0F, 0x00, 0x00, 0x00, 0x00})));
+  files.emplace_back("bad-op-collection-8", handOp(0x00, kHead + bytes({0x08, 0x00})));
   files.emplace_back("bad-op-category-3", handOp(0x02, kHead + bytes({0x03, 0x00, 0x00, 0x00, 0x00, 0x00})));
   files.emplace_back("bad-op-bool-2", handOp(0x01, kHead + bytes({0x08, 0x00, 0x14, 0x00, 0x00})));
   files.emplace_back("bad-op-null-pred", handOp(0x05, kHead + bytes({0x01, 0x00, 0x00, 0x01, 0x00, 0x00})));
