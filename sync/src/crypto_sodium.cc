@@ -342,6 +342,142 @@ std::string toHex(std::string_view bytes) {
   return out;
 }
 
+// --- Streams -----------------------------------------------------------------
+
+static_assert(kStreamHeaderBytes == crypto_secretstream_xchacha20poly1305_HEADERBYTES);
+static_assert(kStreamOverheadBytes == crypto_secretstream_xchacha20poly1305_ABYTES);
+static_assert(SecretKey::kBytes == crypto_secretstream_xchacha20poly1305_KEYBYTES);
+
+struct StreamSealer::State {
+  crypto_secretstream_xchacha20poly1305_state st;
+  bool finished = false;
+};
+
+struct StreamOpener::State {
+  crypto_secretstream_xchacha20poly1305_state st;
+  bool finished = false;
+};
+
+namespace {
+template <typename S>
+void freeState(S*& state) {
+  if (state == nullptr) return;
+  sodium_memzero(state, sizeof *state);
+  delete state;
+  state = nullptr;
+}
+}  // namespace
+
+StreamSealer::StreamSealer() = default;
+StreamSealer::~StreamSealer() { freeState(m_state); }
+StreamSealer::StreamSealer(StreamSealer&& other) noexcept : m_state(other.m_state) { other.m_state = nullptr; }
+StreamSealer& StreamSealer::operator=(StreamSealer&& other) noexcept {
+  if (this != &other) {
+    freeState(m_state);
+    m_state = other.m_state;
+    other.m_state = nullptr;
+  }
+  return *this;
+}
+
+StreamSealer StreamSealer::start(const SecretKey& key, std::string* header) {
+  require(!key.empty(), "StreamSealer::start() with an empty key");
+  require(header != nullptr, "StreamSealer::start() without a header");
+  requireSodium();
+  StreamSealer sealer;
+  sealer.m_state = new State();
+  header->assign(kStreamHeaderBytes, '\0');
+  crypto_secretstream_xchacha20poly1305_init_push(&sealer.m_state->st, bytesOf(*header), key.data());
+  return sealer;
+}
+
+std::string StreamSealer::push(std::string_view message, std::string_view associatedData, bool final) {
+  require(m_state != nullptr && !m_state->finished, "StreamSealer::push() on a stream not started or finished");
+  std::string out(message.size() + kStreamOverheadBytes, '\0');
+  unsigned long long written = 0;
+  const unsigned char tag =
+      final ? crypto_secretstream_xchacha20poly1305_TAG_FINAL : crypto_secretstream_xchacha20poly1305_TAG_MESSAGE;
+  crypto_secretstream_xchacha20poly1305_push(&m_state->st, bytesOf(out), &written, bytesOf(message), message.size(),
+                                             bytesOf(associatedData), associatedData.size(), tag);
+  require(written == out.size(), "unexpected stream message size");
+  m_state->finished = final;
+  return out;
+}
+
+StreamOpener::StreamOpener() = default;
+StreamOpener::~StreamOpener() { freeState(m_state); }
+StreamOpener::StreamOpener(StreamOpener&& other) noexcept : m_state(other.m_state) { other.m_state = nullptr; }
+StreamOpener& StreamOpener::operator=(StreamOpener&& other) noexcept {
+  if (this != &other) {
+    freeState(m_state);
+    m_state = other.m_state;
+    other.m_state = nullptr;
+  }
+  return *this;
+}
+
+Result<StreamOpener> StreamOpener::start(const SecretKey& key, std::string_view header) {
+  if (key.empty()) return Status::invalidArgument("StreamOpener::start() with an empty key");
+  if (Status s = initCrypto(); !s.isOk()) return s;
+  if (header.size() != kStreamHeaderBytes) {
+    return Status::corruption("a stream header has " + std::to_string(kStreamHeaderBytes) + " bytes, not " +
+                              std::to_string(header.size()));
+  }
+  StreamOpener opener;
+  opener.m_state = new State();
+  if (crypto_secretstream_xchacha20poly1305_init_pull(&opener.m_state->st, bytesOf(header), key.data()) != 0) {
+    return Status::corruption("the stream header is not valid");
+  }
+  return opener;
+}
+
+Result<std::string> StreamOpener::pull(std::string_view sealed, std::string_view associatedData, bool* final) {
+  if (m_state == nullptr) return Status::invalidArgument("StreamOpener::pull() on a stream not started");
+  if (m_state->finished) return Status::corruption("a message after the end of the stream");
+  if (sealed.size() < kStreamOverheadBytes) return authenticationFailed();
+  std::string out(sealed.size() - kStreamOverheadBytes, '\0');
+  unsigned long long written = 0;
+  unsigned char tag = 0;
+  if (crypto_secretstream_xchacha20poly1305_pull(&m_state->st, bytesOf(out), &written, &tag, bytesOf(sealed),
+                                                 sealed.size(), bytesOf(associatedData), associatedData.size()) != 0 ||
+      written != out.size()) {
+    sodium_memzero(out.data(), out.size());
+    return authenticationFailed();
+  }
+  m_state->finished = tag == crypto_secretstream_xchacha20poly1305_TAG_FINAL;
+  if (final != nullptr) *final = m_state->finished;
+  return out;
+}
+
+struct Sha256::State {
+  crypto_hash_sha256_state st;
+};
+
+Sha256::Sha256() : m_state(new State()) {
+  requireSodium();
+  crypto_hash_sha256_init(&m_state->st);
+}
+
+Sha256::~Sha256() {
+  sodium_memzero(m_state, sizeof *m_state);
+  delete m_state;
+}
+
+void Sha256::update(std::string_view data) { crypto_hash_sha256_update(&m_state->st, bytesOf(data), data.size()); }
+
+std::string Sha256::finishHex() {
+  std::string digest(crypto_hash_sha256_BYTES, '\0');
+  crypto_hash_sha256_final(&m_state->st, bytesOf(digest));
+  crypto_hash_sha256_init(&m_state->st);
+  return toHex(digest);
+}
+
+std::string sha256Hex(std::string_view data) {
+  Sha256 h;
+  h.update(data);
+  return h.finishHex();
+}
+
 void wipeString(std::string& s) {
   // Also zero the spare capacity, which may hold an older, longer value.
   const std::size_t size = s.size();

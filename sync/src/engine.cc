@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <chrono>
+#include <map>
+#include <set>
 #include <thread>
 
 #include "charta/crdt/op_codec.h"
@@ -67,6 +69,7 @@ struct SyncEngine::Run {
   std::string token;
   bool stop = false;          // the sync cannot go on (error recorded in report)
   bool restarted = false;     // a new epoch was handled during this run
+  int maxAttempts = 0;        // per request; 0: EngineOptions::maxAttempts
 };
 
 SyncEngine::SyncEngine(Replica& replica, Transport& transport, EngineOptions options)
@@ -81,6 +84,7 @@ SyncEngine::SyncEngine(Replica& replica, Transport& transport, EngineOptions opt
   m_status.lastErrorMs = record.lastErrorMs;
   m_status.pendingOps = m_replica.pendingOpCount();
   m_status.pendingAudit = m_replica.pendingAuditCount();
+  m_status.attachmentsToUpload = m_replica.attachmentCounts().toUpload;
 }
 
 Result<std::unique_ptr<Replica>> SyncEngine::enrol(Transport& transport, const std::string& path,
@@ -224,7 +228,8 @@ std::optional<T> SyncEngine::call(Run& run, Call&& fn) {
         }
       }
     }
-    if (!err.retryable() || attempt >= m_options.maxAttempts) {
+    const int maxAttempts = run.maxAttempts > 0 ? run.maxAttempts : m_options.maxAttempts;
+    if (!err.retryable() || attempt >= maxAttempts) {
       run.report.error = err;
       run.report.message = plainWords(err);
       run.stop = true;
@@ -484,6 +489,14 @@ SyncReport SyncEngine::syncOnce() {
     if (!run.stop && !run.restarted) {
       if (sendAudit(run)) run.report.ok = true;
     }
+    if (run.report.ok && m_options.attachments) {
+      auto wants = cachedWants();
+      if (wants.isOk()) {
+        transferAttachments(run, wants.value());
+      } else {
+        run.report.attachmentError = "The charts' attachments cannot be listed: " + wants.status().message();
+      }
+    }
   }
   const std::int64_t now = wallNowMs();
   if (!run.report.wiped) {
@@ -514,6 +527,397 @@ SyncReport SyncEngine::syncOnce() {
     }
   });
   return run.report;
+}
+
+// --- attachments -------------------------------------------------------------
+
+namespace {
+
+// The wants of one chart, each blob once.
+std::vector<AttachmentWant> wantsOf(const std::string& patient, const crdt::ChartDocument& doc) {
+  std::vector<AttachmentWant> out;
+  std::set<std::string> seen;
+  for (const auto& [id, entry] : doc.entries(crdt::Collection::kAttachments)) {
+    if (entry.currentStatus() != static_cast<std::int64_t>(crdt::EntryStatus::kActive)) continue;
+    const crdt::Value hash = entry.fieldValue(crdt::field::kContentHash);
+    const crdt::Value mediaType = entry.fieldValue(crdt::field::kMediaType);
+    const crdt::Value size = entry.fieldValue(crdt::field::kContentSize);
+    const crdt::Value takenAt = entry.fieldValue(crdt::field::kTakenAt);
+    const crdt::Value thumbnail = entry.fieldValue(crdt::field::kThumbnailHash);
+    const auto* h = std::get_if<std::string>(&hash);
+    const std::int64_t taken = std::holds_alternative<std::int64_t>(takenAt) ? std::get<std::int64_t>(takenAt) : 0;
+    if (h && isContentHash(*h) && seen.insert(*h).second) {
+      AttachmentWant want;
+      want.patient = patient;
+      want.hash = *h;
+      if (const auto* n = std::get_if<std::int64_t>(&size); n && *n > 0) want.size = static_cast<std::uint64_t>(*n);
+      if (const auto* m = std::get_if<std::string>(&mediaType)) want.mediaType = *m;
+      want.takenAtMs = taken;
+      out.push_back(std::move(want));
+    }
+    const auto* t = std::get_if<std::string>(&thumbnail);
+    if (t && isContentHash(*t) && seen.insert(*t).second) {
+      AttachmentWant want;
+      want.patient = patient;
+      want.hash = *t;
+      want.takenAtMs = taken;
+      want.thumbnail = true;
+      out.push_back(std::move(want));
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<std::vector<AttachmentWant>> wantedAttachments(Replica& replica) {
+  std::vector<AttachmentWant> out;
+  for (const std::string& patient : replica.patients()) {
+    if (replica.isBreakGlass(patient)) continue;  // outside the device's scope on the server
+    // A copy: the app may call the replica from another thread meanwhile.
+    auto doc = replica.chartCopy(patient, "");
+    if (!doc.isOk()) {
+      if (doc.status().code() == Status::Code::kNotFound) continue;  // purged meanwhile
+      return doc.status();
+    }
+    for (AttachmentWant& w : wantsOf(patient, doc.value())) out.push_back(std::move(w));
+  }
+  return out;
+}
+
+Result<std::vector<AttachmentWant>> SyncEngine::cachedWants() {
+  // Only charts that changed since the last sync are read again: a chart's
+  // summary counts its ops, and any op changes the count.
+  std::vector<AttachmentWant> out;
+  std::map<std::string, WantCache> next;
+  for (const std::string& patient : m_replica.patients()) {
+    if (m_replica.isBreakGlass(patient)) continue;
+    auto summary = m_replica.summary(patient);
+    if (!summary.isOk() && summary.status().code() == Status::Code::kNotFound) continue;  // no chart (yet)
+    // A summary that does not open: read the chart every time.
+    const std::uint64_t opCount = summary.isOk() ? summary.value().opCount : ~std::uint64_t{0};
+    auto cached = m_wantCache.find(patient);
+    if (cached == m_wantCache.end() || cached->second.opCount != opCount || !summary.isOk()) {
+      auto doc = m_replica.chartCopy(patient, "");
+      if (!doc.isOk()) {
+        if (doc.status().code() == Status::Code::kNotFound) continue;
+        return doc.status();
+      }
+      next[patient] = WantCache{opCount, wantsOf(patient, doc.value())};
+    } else {
+      next[patient] = std::move(cached->second);
+    }
+    for (const AttachmentWant& w : next[patient].wants) out.push_back(w);
+  }
+  m_wantCache = std::move(next);
+  return out;
+}
+
+namespace {
+
+// After a failed call of the attachment step: records the problem and says
+// whether the step may go on with other blobs (the server refused this one)
+// or must stop (the network, the server or the session failed).
+bool attachmentCallFailed(SyncReport& report, bool& stop, const std::string& what) {
+  stop = false;  // the sync itself is done; only this step may stop
+  report.attachmentError = what + ": " + report.message;
+  const bool refused =
+      report.error && report.error->kind == CallError::Kind::kRefused && report.error->code != "unsupported";
+  return refused;
+}
+
+int httpStatusOf(const SyncReport& report) { return report.error ? report.error->httpStatus : 0; }
+
+}  // namespace
+
+bool SyncEngine::uploadAttachment(Run& run, const AttachmentInfo& info) {
+  const std::string what = "Attachment " + info.hash.substr(0, 12) + " could not be uploaded";
+  auto declared = call<AttachmentStatus>(run, [&] {
+    return m_transport.declareAttachment(run.device, run.token, info.patient, info.hash, info.size, info.mediaType);
+  });
+  if (!declared) {
+    if (!attachmentCallFailed(run.report, run.stop, what)) return false;
+    const int status = httpStatusOf(run.report);
+    if (status == 400 || status == 409 || status == 413 || status == 415) {
+      (void)m_replica.markAttachmentRefused(info.patient, info.hash, run.report.message);
+    }
+    return true;  // 404: the patient is not (yet) in the server's scope; later
+  }
+  if (declared->chunkSize != kAttachmentChunkBytes) {
+    run.report.attachmentError =
+        "The server's attachment chunk size (" + std::to_string(declared->chunkSize) + " bytes) is not this tablet's";
+    return false;
+  }
+  if (declared->complete) {
+    if (Status st = m_replica.markAttachmentUploaded(info.patient, info.hash); !st.isOk()) {
+      run.report.attachmentError = st.message();
+    }
+    ++run.report.attachmentsUploaded;
+    return true;
+  }
+  const std::set<std::uint64_t> missing(declared->missing.begin(), declared->missing.end());
+  auto reader = m_replica.openAttachment(info.patient, info.hash, "");
+  if (!reader.isOk()) {
+    run.report.attachmentError = what + ": " + reader.status().message();
+    if (reader.status().code() == Status::Code::kCorruption) {
+      (void)m_replica.markAttachmentRefused(info.patient, info.hash, "the copy on this tablet is damaged");
+    }
+    return true;
+  }
+  for (std::uint64_t i = 0; i < info.chunks; ++i) {
+    auto chunk = reader.value()->next();
+    if (!chunk.isOk() || !chunk.value()) {
+      run.report.attachmentError = what + ": " + chunk.status().message();
+      (void)m_replica.markAttachmentRefused(info.patient, info.hash, "the copy on this tablet is damaged");
+      return true;
+    }
+    std::string& bytes = *chunk.value();
+    if (missing.count(i) == 0) {
+      wipeString(bytes);
+      continue;
+    }
+    auto put = call<AttachmentStatus>(
+        run, [&] { return m_transport.putAttachmentChunk(run.device, run.token, info.patient, info.hash, i, bytes); });
+    wipeString(bytes);
+    if (!put) {
+      if (!attachmentCallFailed(run.report, run.stop, what)) return false;
+      // 415 wrong_type: never accepted. 422 corrupt: the server discarded
+      // every chunk; the next sync sends the blob again.
+      if (httpStatusOf(run.report) == 415) {
+        (void)m_replica.markAttachmentRefused(info.patient, info.hash, run.report.message);
+      }
+      return true;
+    }
+    ++run.report.attachmentChunksSent;
+    if (put->complete) {
+      if (Status st = m_replica.markAttachmentUploaded(info.patient, info.hash); !st.isOk()) {
+        run.report.attachmentError = st.message();
+      }
+      ++run.report.attachmentsUploaded;
+      return true;
+    }
+  }
+  return true;  // every chunk the server lacked was sent; the next sync asks again
+}
+
+SyncEngine::Fetched SyncEngine::downloadAttachment(Run& run, const AttachmentWant& want) {
+  const std::string what = "Attachment " + want.hash.substr(0, 12) + " could not be downloaded";
+  auto status = call<AttachmentStatus>(
+      run, [&] { return m_transport.attachmentStatus(run.device, run.token, want.patient, want.hash); });
+  if (!status) {
+    if (!attachmentCallFailed(run.report, run.stop, what)) return Fetched::kStop;
+    if (httpStatusOf(run.report) == 404) run.report.attachmentError.clear();  // not uploaded yet: not a problem
+    return Fetched::kSkipped;
+  }
+  if (!status->complete) return Fetched::kSkipped;  // still being uploaded by the device that attached it
+  if (status->chunkSize != kAttachmentChunkBytes) {
+    run.report.attachmentError =
+        "The server's attachment chunk size (" + std::to_string(status->chunkSize) + " bytes) is not this tablet's";
+    return Fetched::kStop;
+  }
+  if ((want.size != 0 && status->size != want.size) ||
+      (!want.mediaType.empty() && status->mediaType != want.mediaType) ||
+      status->chunkHashes.size() != status->chunks) {
+    run.report.attachmentError = what + ": the server describes it otherwise than the chart";
+    return Fetched::kSkipped;
+  }
+  auto held = m_replica.beginAttachmentDownload(want.patient, want.hash, status->size,
+                                                AttachmentMeta{status->mediaType, want.takenAtMs, want.thumbnail});
+  if (!held.isOk()) {
+    run.report.attachmentError = what + ": " + held.status().message();
+    return Fetched::kSkipped;
+  }
+  if (held.value() >= status->chunks) return Fetched::kDone;
+  for (std::uint64_t i = held.value(); i < status->chunks; ++i) {
+    bool stored = false;
+    for (int attempt = 0; attempt < 2 && !stored; ++attempt) {
+      auto bytes = call<std::string>(
+          run, [&] { return m_transport.attachmentChunk(run.device, run.token, want.patient, want.hash, i); });
+      if (!bytes) return attachmentCallFailed(run.report, run.stop, what) ? Fetched::kSkipped : Fetched::kStop;
+      ++run.report.attachmentChunksReceived;
+      auto put = m_replica.putAttachmentChunk(want.patient, want.hash, i, *bytes, status->chunkHashes[i]);
+      wipeString(*bytes);
+      if (put.isOk()) {
+        stored = true;
+        if (put.value()) {
+          ++run.report.attachmentsDownloaded;
+          return Fetched::kDone;
+        }
+      } else if (put.status().code() != Status::Code::kCorruption || i + 1 == status->chunks) {
+        run.report.attachmentError = what + ": " + put.status().message();
+        return Fetched::kSkipped;
+      }
+    }
+    if (!stored) {
+      run.report.attachmentError = what + ": chunk " + std::to_string(i) + " arrived damaged twice";
+      return Fetched::kSkipped;
+    }
+  }
+  return Fetched::kDone;
+}
+
+void SyncEngine::transferAttachments(Run& run, const std::vector<AttachmentWant>& wants) {
+  Run sub;
+  sub.device = run.device;
+  sub.token = run.token;
+  sub.user = run.user;
+  sub.maxAttempts = std::max(1, m_options.attachmentMaxAttempts);
+  bool stopped = false;
+  // 1. Blobs attached here that the server lacks.
+  auto uploads = m_replica.attachmentsToUpload();
+  if (!uploads.isOk()) {
+    sub.report.attachmentError = "The attachments to upload cannot be read: " + uploads.status().message();
+  } else {
+    for (const AttachmentInfo& info : uploads.value()) {
+      if (!uploadAttachment(sub, info)) {
+        stopped = true;
+        break;
+      }
+    }
+  }
+  // 2. Thumbnails, then originals newest first while they fit the budget
+  // (what is held counts; thumbnails and blobs still to upload are never
+  // evicted, so they come off the budget first).
+  if (!stopped && !sub.report.wiped) {
+    for (const AttachmentWant& w : wants) {
+      if (!w.thumbnail) continue;
+      auto state = m_replica.attachmentState(w.patient, w.hash);
+      if (state.isOk() && state.value() && state.value()->complete) continue;
+      if (downloadAttachment(sub, w) == Fetched::kStop || sub.report.wiped) {
+        stopped = true;
+        break;
+      }
+    }
+  }
+  if (!stopped && !sub.report.wiped) {
+    auto held = m_replica.attachments();
+    std::map<std::pair<std::string, std::string>, AttachmentInfo> heldBy;
+    std::uint64_t fixed = 0;
+    struct Candidate {
+      const AttachmentWant* want;  // nullptr: held, no longer wanted
+      std::int64_t takenAtMs;
+      std::uint64_t bytes;
+      bool held;
+    };
+    std::vector<Candidate> originals;
+    if (held.isOk()) {
+      for (const AttachmentInfo& info : held.value()) {
+        if (info.complete && !info.thumbnail && info.upload == AttachmentInfo::Upload::kNone) {
+          heldBy.emplace(std::make_pair(info.patient, info.hash), info);
+        } else if (info.complete || info.thumbnail) {
+          fixed += info.fileBytes;
+        }
+      }
+    }
+    for (const AttachmentWant& w : wants) {
+      if (w.thumbnail) continue;
+      auto it = heldBy.find(std::make_pair(w.patient, w.hash));
+      if (it != heldBy.end()) {
+        originals.push_back({&w, w.takenAtMs, it->second.fileBytes, true});
+        heldBy.erase(it);
+      } else if (w.size > 0) {
+        auto state = m_replica.attachmentState(w.patient, w.hash);
+        if (state.isOk() && state.value() && state.value()->complete) continue;  // kept for upload or refused
+        originals.push_back({&w, w.takenAtMs, attachmentStoredBytes(w.size), false});
+      }
+    }
+    for (const auto& [key, info] : heldBy) originals.push_back({nullptr, info.takenAtMs, info.fileBytes, true});
+    std::stable_sort(originals.begin(), originals.end(),
+                     [](const Candidate& a, const Candidate& b) { return a.takenAtMs > b.takenAtMs; });
+    const std::uint64_t budget = m_replica.attachmentBudget();
+    std::vector<const AttachmentWant*> toFetch;
+    std::uint64_t planned = fixed;
+    for (const Candidate& c : originals) {
+      if (planned + c.bytes > budget) continue;
+      planned += c.bytes;
+      if (!c.held && c.want) toFetch.push_back(c.want);
+    }
+    for (const AttachmentWant* w : toFetch) {
+      if (stopped || sub.report.wiped) break;
+      if (downloadAttachment(sub, *w) == Fetched::kStop) stopped = true;
+    }
+  }
+  // 3. The budget: old originals go.
+  if (!sub.report.wiped) {
+    auto evicted = m_replica.evictAttachments();
+    if (evicted.isOk()) sub.report.attachmentsEvicted += evicted.value();
+  }
+  SyncReport& r = run.report;
+  r.requests += sub.report.requests;
+  r.retries += sub.report.retries;
+  r.attachmentsUploaded += sub.report.attachmentsUploaded;
+  r.attachmentsDownloaded += sub.report.attachmentsDownloaded;
+  r.attachmentsEvicted += sub.report.attachmentsEvicted;
+  r.attachmentChunksSent += sub.report.attachmentChunksSent;
+  r.attachmentChunksReceived += sub.report.attachmentChunksReceived;
+  r.attachmentError = sub.report.attachmentError;
+  run.token = sub.token;
+  if (sub.report.wiped) {
+    r.wiped = true;
+    r.ok = false;
+    r.error = sub.report.error;
+    r.message = sub.report.message;
+    return;
+  }
+  publishAttachments(&wants);
+  const std::string error = r.attachmentError;
+  setStatus([&](SyncStatus& s) { s.attachmentError = error; });
+}
+
+void SyncEngine::publishAttachments(const std::vector<AttachmentWant>* wants) {
+  const std::uint64_t toUpload = m_replica.attachmentCounts().toUpload;
+  std::uint64_t missing = 0, missingBytes = 0;
+  if (wants) {
+    for (const AttachmentWant& w : *wants) {
+      auto state = m_replica.attachmentState(w.patient, w.hash);
+      if (state.isOk() && state.value() && state.value()->complete) continue;
+      ++missing;
+      missingBytes += w.size;
+    }
+  }
+  setStatus([&](SyncStatus& s) {
+    s.attachmentsToUpload = toUpload;
+    if (wants) {
+      s.attachmentsNotDownloaded = missing;
+      s.attachmentBytesNotDownloaded = missingBytes;
+    }
+  });
+}
+
+SyncReport SyncEngine::syncAttachments(const std::vector<AttachmentWant>& wants) {
+  std::lock_guard syncLock(m_syncMutex);
+  Run run;
+  if (!m_replica.isUnlocked()) {
+    run.report.message = "The tablet is locked";
+    return run.report;
+  }
+  if (!ensureSession(run)) return run.report;
+  run.report.ok = true;
+  transferAttachments(run, wants);
+  return run.report;
+}
+
+Status SyncEngine::fetchAttachment(const AttachmentWant& want) {
+  std::lock_guard syncLock(m_syncMutex);
+  if (!m_replica.isUnlocked()) return Status::rejected("the replica is locked: unlock it first");
+  Run run;
+  if (!ensureSession(run)) {
+    return Status::rejected("Fetching an attachment needs a session with the server: " +
+                            (run.report.message.empty() ? std::string("sign in first.") : run.report.message));
+  }
+  run.maxAttempts = std::max(1, m_options.attachmentMaxAttempts);
+  const Fetched fetched = downloadAttachment(run, want);
+  publishAttachments(nullptr);
+  if (run.report.wiped) return Status::rejected(run.report.message);
+  auto state = m_replica.attachmentState(want.patient, want.hash);
+  if (state.isOk() && state.value() && state.value()->complete) return Status::ok();
+  if (fetched == Fetched::kStop) {
+    if (run.report.error && run.report.error->kind == CallError::Kind::kAuth)
+      return Status::rejected(run.report.message);
+    return Status::ioError(run.report.attachmentError);
+  }
+  if (!run.report.attachmentError.empty()) return Status::ioError(run.report.attachmentError);
+  return Status::notFound("the server has no complete copy of attachment " + want.hash + " (yet)");
 }
 
 }  // namespace charta::sync

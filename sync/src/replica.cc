@@ -1,5 +1,6 @@
 #include "charta/sync/replica.h"
 
+#include <dirent.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,6 +12,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "attachment_store.h"
 #include "bytes.h"
 #include "chart_checkpoint.h"
 #include "charta/crdt/op_codec.h"
@@ -126,11 +128,17 @@ bool fileExists(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0;
 }
 
+// The replica's attachment files live next to it.
+std::string attachmentFolder(const std::string& replicaPath) { return replicaPath + "-attachments"; }
+
 }  // namespace
 
 struct Replica::Impl {
   mutable std::mutex mu;
   std::unique_ptr<SqliteDb> db;
+  // Attachment blobs (always encrypted, also in a benchmark's unencrypted
+  // store: no benchmark measures them).
+  std::unique_ptr<AttachmentStore> attachments;
   ReplicaOptions options;
   crdt::SystemWallClock systemClock;
   const crdt::WallClock* clock = nullptr;
@@ -602,6 +610,7 @@ struct Replica::Impl {
   }
 
   void wipeKeys() {
+    if (attachments) attachments->forgetWriters();
     dataKey.wipe();
     for (auto& [p, k] : patientKeys) k.wipe();
     patientKeys.clear();
@@ -667,7 +676,9 @@ Result<std::unique_ptr<Replica>> Replica::create(const std::string& path, const 
     return st;
   };
   Status st = impl->db->exec(kSchema);
+  if (st.isOk()) st = impl->db->exec(AttachmentStore::schema());
   if (!st.isOk()) return fail(st);
+  impl->attachments = std::make_unique<AttachmentStore>(*impl->db, attachmentFolder(path));
   st = impl->beginTx();
   if (!st.isOk()) return fail(st);
   const std::pair<const char*, std::string> metas[] = {
@@ -727,7 +738,12 @@ Result<std::unique_ptr<Replica>> Replica::open(const std::string& path, ReplicaO
                                       " and older: update the app");
   }
   if (Status st = impl->db->exec(kSchema); !st.isOk()) return st;
+  if (Status st = impl->db->exec(AttachmentStore::schema()); !st.isOk()) return st;
   if (Status st = impl->loadIdentity(); !st.isOk()) return st;
+  impl->attachments = std::make_unique<AttachmentStore>(*impl->db, attachmentFolder(path));
+  // Leftovers of a crash or of a purge cut short; a cleanup, so a failure
+  // does not keep the replica closed.
+  (void)impl->attachments->sweep();
   const bool unencrypted = impl->metaU64("unencrypted_for_benchmark") == 1;
   if (unencrypted != options.unencryptedForBenchmark) {
     return Status::invalidArgument(unencrypted ? "the replica at " + path + " is an unencrypted benchmark store"
@@ -742,6 +758,23 @@ Status Replica::destroy(const std::string& path) {
   for (const std::string& p : {path, path + "-wal", path + "-shm", path + "-journal"}) {
     if (::unlink(p.c_str()) != 0 && errno != ENOENT) {
       result = Status::ioError("cannot delete " + p + ": " + std::strerror(errno));
+    }
+  }
+  const std::string folder = attachmentFolder(path);
+  if (DIR* dir = ::opendir(folder.c_str())) {
+    std::vector<std::string> files;
+    while (const dirent* e = ::readdir(dir)) {
+      const std::string file = e->d_name;
+      if (file != "." && file != "..") files.push_back(folder + "/" + file);
+    }
+    ::closedir(dir);
+    for (const std::string& f : files) {
+      if (::unlink(f.c_str()) != 0 && errno != ENOENT) {
+        result = Status::ioError("cannot delete " + f + ": " + std::strerror(errno));
+      }
+    }
+    if (::rmdir(folder.c_str()) != 0 && errno != ENOENT) {
+      result = Status::ioError("cannot delete " + folder + ": " + std::strerror(errno));
     }
   }
   return result;
@@ -1363,6 +1396,8 @@ Result<ApplyStats> Replica::applyPulled(const PullPage& page, std::string_view p
     d.docs.erase(p);
   }
   if (!purged.empty()) {
+    // Their attachment files (unreadable already: the keys are gone).
+    if (Status c = d.attachments->sweep(); !c.isOk()) return c;
     // Old page images of the key rows may linger in the WAL: fold it into
     // the database (where secure_delete zeroed the freed pages).
     if (Status c = d.db->exec("PRAGMA wal_checkpoint(TRUNCATE)"); !c.isOk()) return c;
@@ -1555,6 +1590,8 @@ Status Replica::purgePatientBecause(std::string_view patientView, std::string_vi
     d.patientKeys.erase(it);
   }
   d.docs.erase(patient);
+  // Its attachment files (unreadable already: the key is gone).
+  if (Status c = d.attachments->sweep(); !c.isOk()) return c;
   // Old page images of the key row may linger in the WAL: fold it into the
   // database (where secure_delete zeroed the freed pages) and truncate it.
   return d.db->exec("PRAGMA wal_checkpoint(TRUNCATE)");
@@ -1575,6 +1612,7 @@ Status Replica::eraseEverything() {
   }
   s = d.db->commit();
   if (!s.isOk()) return s;
+  if (Status a = d.attachments->eraseAll(); !a.isOk()) return a;
   return d.db->exec("PRAGMA wal_checkpoint(TRUNCATE)");
 }
 
@@ -1671,6 +1709,195 @@ Status Replica::recordSyncOutcome(const SyncRecord& record) {
     return s;
   }
   return d.db->commit();
+}
+
+}  // namespace charta::sync
+
+// --- attachments -------------------------------------------------------------
+
+namespace charta::sync {
+
+namespace {
+
+std::string hashDetail(std::string_view hash, std::string_view purpose) {
+  return "{\"hash\":" + jsonQuote(hash) + ",\"purpose\":" + jsonQuote(purpose) + "}";
+}
+
+}  // namespace
+
+Result<AttachmentInfo> Replica::storeAttachment(std::string_view patientView, std::string_view bytes,
+                                                const AttachmentMeta& meta) {
+  std::lock_guard lock(m_impl->mu);
+  Impl& d = *m_impl;
+  if (Status s = d.requireUnlocked(); !s.isOk()) return s;
+  const std::string patient(patientView);
+  if (Status s = d.refuseBreakGlassEdit(patient); !s.isOk()) return s;
+  auto key = d.patientKey(patient, false);
+  if (!key.isOk()) return key.status();
+  auto stored = d.attachments->store(patient, *key.value(), bytes, meta);
+  if (stored.isOk()) d.lastActivityMs = d.nowMs();
+  return stored;
+}
+
+Result<std::unique_ptr<AttachmentReader>> Replica::openAttachment(std::string_view patientView, std::string_view hash,
+                                                                  std::string_view purpose) {
+  std::lock_guard lock(m_impl->mu);
+  Impl& d = *m_impl;
+  if (Status s = d.requireUnlocked(); !s.isOk()) return s;
+  const std::string patient(patientView);
+  auto key = d.patientKey(patient, false);
+  if (!key.isOk()) return key.status();
+  auto reader = d.attachments->open(patient, *key.value(), std::string(hash));
+  if (!reader.isOk()) {
+    if (reader.status().code() == Status::Code::kCorruption) d.tamperDetected("attachments", patient, hash);
+    return reader.status();
+  }
+  if (!purpose.empty()) {
+    if (Status s = d.audit("attachment.read", patient, hashDetail(hash, purpose)); !s.isOk()) return s;
+    d.lastActivityMs = d.nowMs();
+  }
+  return reader;
+}
+
+Result<std::string> Replica::readAttachment(std::string_view patient, std::string_view hash, std::string_view purpose) {
+  auto reader = openAttachment(patient, hash, purpose);
+  if (!reader.isOk()) return reader.status();
+  std::string out;
+  out.reserve(static_cast<std::size_t>(reader.value()->size()));
+  for (;;) {
+    auto chunk = reader.value()->next();
+    if (!chunk.isOk()) {
+      wipeString(out);
+      std::lock_guard lock(m_impl->mu);
+      m_impl->tamperDetected("attachments", patient, hash);
+      return chunk.status();
+    }
+    if (!chunk.value()) break;
+    out += *chunk.value();
+    wipeString(*chunk.value());
+  }
+  return out;
+}
+
+Result<std::optional<AttachmentInfo>> Replica::attachmentState(std::string_view patientView, std::string_view hash) {
+  std::lock_guard lock(m_impl->mu);
+  Impl& d = *m_impl;
+  if (Status s = d.requireUnlocked(); !s.isOk()) return s;
+  const std::string patient(patientView);
+  auto key = d.patientKey(patient, false);
+  if (!key.isOk()) return key.status();
+  return d.attachments->info(patient, *key.value(), std::string(hash));
+}
+
+Result<std::vector<AttachmentInfo>> Replica::attachments(std::string_view patientView) {
+  std::lock_guard lock(m_impl->mu);
+  Impl& d = *m_impl;
+  if (Status s = d.requireUnlocked(); !s.isOk()) return s;
+  auto patients = d.attachments->patients(std::string(patientView));
+  if (!patients.isOk()) return patients.status();
+  std::vector<AttachmentInfo> out;
+  for (const std::string& p : patients.value()) {
+    auto key = d.patientKey(p, false);
+    if (!key.isOk()) return key.status();
+    auto list = d.attachments->list(p, *key.value());
+    if (!list.isOk()) return list.status();
+    for (AttachmentInfo& info : list.value()) out.push_back(std::move(info));
+  }
+  if (out.empty() && !patientView.empty()) {
+    auto key = d.patientKey(std::string(patientView), false);
+    if (!key.isOk()) return key.status();
+  }
+  return out;
+}
+
+AttachmentCounts Replica::attachmentCounts() const {
+  std::lock_guard lock(m_impl->mu);
+  return m_impl->attachments->counts();
+}
+
+std::uint64_t Replica::attachmentBudget() const {
+  std::lock_guard lock(m_impl->mu);
+  auto v = m_impl->meta("attachment_budget");
+  if (!v.isOk() || !v.value()) return kDefaultAttachmentBudgetBytes;
+  return std::strtoull(v.value()->c_str(), nullptr, 10);
+}
+
+Status Replica::setAttachmentBudget(std::uint64_t bytes) {
+  std::lock_guard lock(m_impl->mu);
+  if (Status s = m_impl->db->setDurable(true); !s.isOk()) return s;
+  return m_impl->setMeta("attachment_budget", std::to_string(bytes));
+}
+
+Result<std::size_t> Replica::evictAttachments() {
+  const std::uint64_t budget = attachmentBudget();
+  std::lock_guard lock(m_impl->mu);
+  Impl& d = *m_impl;
+  if (Status s = d.requireUnlocked(); !s.isOk()) return s;
+  return d.attachments->evict(budget, [&d](const std::string& patient) -> const SecretKey* {
+    auto key = d.patientKey(patient, false);
+    return key.isOk() ? key.value() : nullptr;
+  });
+}
+
+Result<std::uint64_t> Replica::beginAttachmentDownload(std::string_view patientView, std::string_view hash,
+                                                       std::uint64_t size, const AttachmentMeta& meta) {
+  std::lock_guard lock(m_impl->mu);
+  Impl& d = *m_impl;
+  if (Status s = d.requireUnlocked(); !s.isOk()) return s;
+  const std::string patient(patientView);
+  auto key = d.patientKey(patient, false);
+  if (!key.isOk()) return key.status();
+  return d.attachments->beginDownload(patient, *key.value(), std::string(hash), size, meta);
+}
+
+Result<bool> Replica::putAttachmentChunk(std::string_view patientView, std::string_view hash, std::uint64_t index,
+                                         std::string_view bytes, std::string_view expectedChunkHash) {
+  std::lock_guard lock(m_impl->mu);
+  Impl& d = *m_impl;
+  if (Status s = d.requireUnlocked(); !s.isOk()) return s;
+  const std::string patient(patientView);
+  auto key = d.patientKey(patient, false);
+  if (!key.isOk()) return key.status();
+  return d.attachments->putChunk(patient, *key.value(), std::string(hash), index, bytes, expectedChunkHash);
+}
+
+Result<std::vector<AttachmentInfo>> Replica::attachmentsToUpload() {
+  std::lock_guard lock(m_impl->mu);
+  Impl& d = *m_impl;
+  if (Status s = d.requireUnlocked(); !s.isOk()) return s;
+  auto patients = d.attachments->patientsWithUploads();
+  if (!patients.isOk()) return patients.status();
+  std::vector<AttachmentInfo> out;
+  for (const std::string& p : patients.value()) {
+    auto key = d.patientKey(p, false);
+    if (!key.isOk()) continue;  // purged meanwhile: swept
+    auto list = d.attachments->list(p, *key.value());
+    if (!list.isOk()) return list.status();
+    for (AttachmentInfo& info : list.value()) {
+      if (info.upload == AttachmentInfo::Upload::kPending && info.complete) out.push_back(std::move(info));
+    }
+  }
+  return out;
+}
+
+Status Replica::markAttachmentUploaded(std::string_view patientView, std::string_view hash) {
+  std::lock_guard lock(m_impl->mu);
+  Impl& d = *m_impl;
+  if (Status s = d.requireUnlocked(); !s.isOk()) return s;
+  const std::string patient(patientView);
+  auto key = d.patientKey(patient, false);
+  if (!key.isOk()) return key.status();
+  return d.attachments->setUpload(patient, *key.value(), std::string(hash), AttachmentInfo::Upload::kNone, {});
+}
+
+Status Replica::markAttachmentRefused(std::string_view patientView, std::string_view hash, std::string_view reason) {
+  std::lock_guard lock(m_impl->mu);
+  Impl& d = *m_impl;
+  if (Status s = d.requireUnlocked(); !s.isOk()) return s;
+  const std::string patient(patientView);
+  auto key = d.patientKey(patient, false);
+  if (!key.isOk()) return key.status();
+  return d.attachments->setUpload(patient, *key.value(), std::string(hash), AttachmentInfo::Upload::kRefused, reason);
 }
 
 }  // namespace charta::sync

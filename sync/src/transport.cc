@@ -70,4 +70,36 @@ CallError callErrorForStatus(int httpStatus, std::string code, std::string messa
   return error;
 }
 
+namespace {
+
+CallError noAttachments() {
+  CallError error;
+  error.kind = CallError::Kind::kRefused;
+  error.code = "unsupported";
+  error.message = "this transport does not carry attachments";
+  return error;
+}
+
+}  // namespace
+
+Reply<AttachmentStatus> Transport::declareAttachment(const DeviceCredential&, std::string_view, std::string_view,
+                                                     std::string_view, std::uint64_t, std::string_view) {
+  return noAttachments();
+}
+
+Reply<AttachmentStatus> Transport::putAttachmentChunk(const DeviceCredential&, std::string_view, std::string_view,
+                                                      std::string_view, std::uint64_t, std::string_view) {
+  return noAttachments();
+}
+
+Reply<AttachmentStatus> Transport::attachmentStatus(const DeviceCredential&, std::string_view, std::string_view,
+                                                    std::string_view) {
+  return noAttachments();
+}
+
+Reply<std::string> Transport::attachmentChunk(const DeviceCredential&, std::string_view, std::string_view,
+                                              std::string_view, std::uint64_t) {
+  return noAttachments();
+}
+
 }  // namespace charta::sync

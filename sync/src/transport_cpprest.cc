@@ -24,6 +24,10 @@
 //  - Every failure becomes a CallError (see transport.h); no exception leaves
 //    this file, and every pplx task gets a continuation that observes it.
 //
+// Attachment chunks travel as raw bytes (application/octet-stream) both ways;
+// every attachment call is safe to repeat (a chunk already held is accepted
+// again), so they are resent like the rest.
+//
 // Answers are read strictly: a 2xx body that is not JSON, or misses a member
 // the protocol requires, or has one of the wrong type, is kProtocol with a
 // message that names the member. Members this version does not know are
@@ -70,6 +74,7 @@
 #include <boost/asio/ssl.hpp>
 #pragma GCC diagnostic pop
 
+#include "charta/crdt/schema.h"
 #include "charta/sync/transport.h"
 
 namespace charta::sync {
@@ -89,6 +94,7 @@ constexpr std::uint64_t kMaxAnswerBytes = 256ull << 20;
 constexpr int kMaxRetryAfterSeconds = 24 * 3600;
 constexpr std::string_view kOpsContentType = "application/x-charta-ops";
 constexpr std::string_view kJsonContentType = "application/json";
+constexpr std::string_view kBytesContentType = "application/octet-stream";
 
 // ---------------------------------------------------------------------------
 // Small helpers
@@ -277,6 +283,7 @@ class ObjectReader {
     const json::value* v = member(name);
     return v ? unsignedValue(*v, quoted(name)) : 0;
   }
+  bool has(std::string_view name) const { return m_object && m_object->find(std::string(name)) != m_object->end(); }
   // A member a newer server adds: 0 when absent, a problem when mistyped.
   std::uint64_t optionalUnsignedInt(std::string_view name) {
     if (!m_object || !ok() || m_object->find(std::string(name)) == m_object->end()) return 0;
@@ -406,6 +413,7 @@ struct Outgoing {
   bool hasBody = false;
   std::string body;
   std::string contentType;
+  std::string accept = std::string(kJsonContentType);
   bool resendable = true;  // may be sent once more when no answer arrived
 };
 
@@ -751,6 +759,54 @@ class HttpTransport final : public Transport {
     });
   }
 
+  Reply<AttachmentStatus> declareAttachment(const DeviceCredential& device, std::string_view token,
+                                            std::string_view patient, std::string_view hash, std::uint64_t size,
+                                            std::string_view mediaType) override {
+    if (auto bad = checkAttachmentAddress(patient, hash)) return *bad;
+    json::value body = json::value::object();
+    body["size"] = json::value::number(static_cast<std::uint64_t>(size));
+    body["media_type"] = json::value::string(std::string(mediaType));
+    Outgoing out = postJson(attachmentPath(patient, hash), body);
+    out.method = "PUT";
+    if (auto bad = addCredentials(out, device, token)) return *bad;
+    return call<AttachmentStatus>(out, [](ObjectReader& r) { return readAttachmentStatus(r); });
+  }
+
+  Reply<AttachmentStatus> putAttachmentChunk(const DeviceCredential& device, std::string_view token,
+                                             std::string_view patient, std::string_view hash, std::uint64_t index,
+                                             std::string_view bytes) override {
+    if (auto bad = checkAttachmentAddress(patient, hash)) return *bad;
+    Outgoing out;
+    out.method = "PUT";
+    out.target = attachmentPath(patient, hash) + "/chunks/" + std::to_string(index);
+    out.hasBody = true;
+    out.body.assign(bytes);
+    out.contentType = kBytesContentType;
+    if (auto bad = addCredentials(out, device, token)) return *bad;
+    return call<AttachmentStatus>(out, [](ObjectReader& r) { return readAttachmentStatus(r); });
+  }
+
+  Reply<AttachmentStatus> attachmentStatus(const DeviceCredential& device, std::string_view token,
+                                           std::string_view patient, std::string_view hash) override {
+    if (auto bad = checkAttachmentAddress(patient, hash)) return *bad;
+    Outgoing out = get(attachmentPath(patient, hash));
+    if (auto bad = addCredentials(out, device, token)) return *bad;
+    return call<AttachmentStatus>(out, [](ObjectReader& r) { return readAttachmentStatus(r); });
+  }
+
+  Reply<std::string> attachmentChunk(const DeviceCredential& device, std::string_view token, std::string_view patient,
+                                     std::string_view hash, std::uint64_t index) override {
+    if (auto bad = checkAttachmentAddress(patient, hash)) return *bad;
+    Outgoing out = get(attachmentPath(patient, hash) + "/chunks/" + std::to_string(index));
+    out.accept = std::string(kBytesContentType);
+    if (auto bad = addCredentials(out, device, token)) return *bad;
+    Reply<Answer> answered = exchange(out);
+    if (!answered.isOk()) return answered.error();
+    Answer& answer = answered.value();
+    if (answer.status < 200 || answer.status > 299) return errorFromAnswer(answer);
+    return std::move(answer.body);
+  }
+
   TransportStats stats() const override {
     TransportStats s;
     s.requests = m_counters->requests.load(std::memory_order_relaxed);
@@ -775,6 +831,42 @@ class HttpTransport final : public Transport {
     }
     if (value > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) return std::nullopt;
     return value;
+  }
+
+  static std::optional<CallError> checkAttachmentAddress(std::string_view patient, std::string_view hash) {
+    if (patient.empty()) return localError("an attachment needs its patient");
+    if (!crdt::isContentHash(hash)) return localError("'" + std::string(hash) + "' is not a SHA-256 hex content hash");
+    return std::nullopt;
+  }
+
+  static std::string attachmentPath(std::string_view patient, std::string_view hash) {
+    return "/v1/sync/patients/" + web::uri::encode_data_string(std::string(patient)) + "/attachments/" +
+           std::string(hash);
+  }
+
+  static AttachmentStatus readAttachmentStatus(ObjectReader& r) {
+    AttachmentStatus a;
+    const std::string state = r.string("state");
+    a.size = r.unsignedInt("size");
+    a.mediaType = r.string("media_type");
+    a.chunkSize = r.unsignedInt("chunk_size");
+    a.chunks = r.unsignedInt("chunks");
+    a.missing = r.unsignedArray("missing");
+    if (r.ok() && r.has("chunk_hashes")) a.chunkHashes = r.stringArray("chunk_hashes");
+    if (!r.ok()) return a;
+    a.complete = state == "complete";
+    if (state != "complete" && state != "uploading") {
+      r.fail(r.where() + ": \"state\" is \"" + state + "\", not \"uploading\" or \"complete\"");
+    } else if (a.chunkSize == 0 || a.size == 0 || a.chunks != (a.size + a.chunkSize - 1) / a.chunkSize) {
+      r.fail(r.where() + ": \"size\", \"chunk_size\" and \"chunks\" do not agree");
+    } else if (std::any_of(a.missing.begin(), a.missing.end(), [&](std::uint64_t i) { return i >= a.chunks; })) {
+      r.fail(r.where() + ": \"missing\" names a chunk past the last");
+    } else if (!a.chunkHashes.empty() && (a.chunkHashes.size() != a.chunks ||
+                                          !std::all_of(a.chunkHashes.begin(), a.chunkHashes.end(),
+                                                       [](const std::string& h) { return crdt::isContentHash(h); }))) {
+      r.fail(r.where() + ": \"chunk_hashes\" is not one SHA-256 hex per chunk");
+    }
+    return a;
   }
 
   static Outgoing get(std::string target) {
@@ -924,7 +1016,7 @@ class HttpTransport final : public Transport {
     try {
       http::http_request request{http::method(out.method)};
       request.set_request_uri(web::uri(out.target));
-      request.headers().add("Accept", std::string(kJsonContentType));
+      request.headers().add("Accept", out.accept);
       for (const auto& [name, value] : out.headers) request.headers().add(name, value);
       if (out.hasBody) {
         request.set_body(std::vector<unsigned char>(out.body.begin(), out.body.end()));

@@ -15,8 +15,11 @@
 #include <vector>
 
 #include "charta/crdt/op_factory.h"
+#include "charta/crdt/schema.h"
 #include "charta/crdt/value.h"
 #include "charta/platform/passphrase_vault.h"
+#include "charta/sync/attachments.h"
+#include "charta/sync/crypto.h"
 #include "charta/sync/engine.h"
 #include "charta/sync/replica.h"
 #include "charta/sync/transport.h"
@@ -40,10 +43,13 @@ Usage:
   charta-sim edit --data DIR --random N [--seed S] [--patients K]
   charta-sim add-allergy --data DIR --patient P --substance S [--criticality low|high|unable-to-assess]
   charta-sim seed-demo --data DIR [--patients N] [--years Y] [--seed S] [--today YYYY-MM-DD]
-  charta-sim sync --data DIR [--times N]
+  charta-sim sync --data DIR [--times N] [--attachment-budget BYTES]
   charta-sim state-hash --data DIR
   charta-sim conflicts --data DIR
   charta-sim status --data DIR
+  charta-sim attach --data DIR --patient ID --file F --media-type T [--kind K] [--caption C]
+  charta-sim attachments --data DIR [--patient ID]
+  charta-sim fetch-attachment --data DIR --patient ID --hash H --out F
 
 Every subcommand takes --passphrase-file F (default: the file given at
 enrolment) and --help. The passphrase in the file unlocks the replica and is
@@ -74,12 +80,31 @@ const std::map<std::string, std::string> kHelp = {
      "patients with chronic problems, medications, visits, vital signs and results\n"
      "over the last Y years (default 5). The same seed (default 1) and today (default:\n"
      "the system date) give the same charts. They sync like any edit.\n"},
-    {"sync", "charta-sim sync --data DIR [--times N]\nSyncs with the server (N times, default 1) and prints a JSON report.\n"},
+    {"sync",
+     "charta-sim sync --data DIR [--times N] [--attachment-budget BYTES]\n"
+     "Syncs with the server (N times, default 1) and prints a JSON report. Attachments move\n"
+     "too: thumbnails always, originals newest first while they fit this tablet's budget\n"
+     "for attachment files, which --attachment-budget sets (and keeps; default 1 GiB).\n"},
     {"state-hash",
      "charta-sim state-hash --data DIR\nPrints a hash of every chart on this tablet: equal on two devices exactly\n"
      "when their charts are equal.\n"},
     {"conflicts", "charta-sim conflicts --data DIR\nPrints the open conflicts, one JSON object per line.\n"},
     {"status", "charta-sim status --data DIR\nPrints the sync status as JSON.\n"},
+    {"attach",
+     "charta-sim attach --data DIR --patient ID --file F --media-type T [--kind K] [--caption C]\n"
+     "Attaches the file F (image/jpeg, image/png or application/pdf) to the chart of patient\n"
+     "ID, offline: stores it encrypted on this tablet and adds its chart entry. K is one of\n"
+     "wound-photo, consent, referral, outside-result, photo, document (default: photo for\n"
+     "images, document for a PDF). The next sync uploads it. Prints its hash as JSON.\n"},
+    {"attachments",
+     "charta-sim attachments --data DIR [--patient ID]\n"
+     "Lists the attachment entries of the charts on this tablet (or of patient ID), one JSON\n"
+     "object per line: hash, size, media type, kind, caption, and whether the file is on this\n"
+     "tablet (downloaded) and still waits for upload.\n"},
+    {"fetch-attachment",
+     "charta-sim fetch-attachment --data DIR --patient ID --hash H --out F\n"
+     "Writes attachment H of patient ID to the file F, downloading it from the server first\n"
+     "when it is not on this tablet.\n"},
 };
 
 struct Args {
@@ -344,8 +369,16 @@ int cmdSeedDemo(const Args& args) {
 int cmdSync(const Args& args) {
   std::uint64_t times = 1;
   if (!parseCount(args, "times", 1, times) || times == 0) return usageError("--times takes a positive number");
+  std::uint64_t budget = 0;
+  const bool setBudget = args.options.count("attachment-budget") > 0;
+  if (setBudget && !parseCount(args, "attachment-budget", 0, budget)) {
+    return usageError("--attachment-budget takes a number of bytes");
+  }
   Device device;
   if (int rc = openDevice(args, device, true); rc != 0) return rc;
+  if (setBudget) {
+    if (Status st = device.replica->setAttachmentBudget(budget); !st.isOk()) return failure(st.message());
+  }
   int rc = 0;
   for (std::uint64_t i = 0; i < times; ++i) {
     SyncReport r = device.engine->syncOnce();
@@ -354,6 +387,11 @@ int cmdSync(const Args& args) {
               << ",\"retries\":" << r.retries << ",\"audit_sent\":" << r.auditSent
               << ",\"future_clock\":" << r.futureClock << ",\"new_epoch\":" << (r.newEpoch ? "true" : "false")
               << ",\"pending_ops\":" << device.engine->status().pendingOps
+              << ",\"attachments_uploaded\":" << r.attachmentsUploaded
+              << ",\"attachments_downloaded\":" << r.attachmentsDownloaded
+              << ",\"attachments_to_upload\":" << device.engine->status().attachmentsToUpload
+              << ",\"attachments_not_downloaded\":" << device.engine->status().attachmentsNotDownloaded
+              << ",\"attachment_error\":" << jsonQuote(r.attachmentError)
               << ",\"error\":" << jsonQuote(r.ok ? std::string() : r.message) << "}\n";
     if (r.wiped) {
       const std::string path = device.replica->path();
@@ -407,9 +445,178 @@ int cmdStatus(const Args& args) {
   std::cout << "{\"device_id\":" << jsonQuote(id.deviceId) << ",\"clinic\":" << jsonQuote(id.clinic)
             << ",\"patients\":" << device.replica->patients().size()
             << ",\"pending_ops\":" << device.replica->pendingOpCount()
-            << ",\"pending_audit\":" << device.replica->pendingAuditCount() << ",\"cursor\":" << device.replica->cursor()
-            << ",\"last_success_ms\":" << record.lastSuccessMs << ",\"last_error\":" << jsonQuote(record.lastError)
-            << "}\n";
+            << ",\"pending_audit\":" << device.replica->pendingAuditCount()
+            << ",\"attachments_to_upload\":" << device.replica->attachmentCounts().toUpload
+            << ",\"cursor\":" << device.replica->cursor() << ",\"last_success_ms\":" << record.lastSuccessMs
+            << ",\"last_error\":" << jsonQuote(record.lastError) << "}\n";
+  return 0;
+}
+
+std::string jsonBool(bool b) { return b ? "true" : "false"; }
+
+std::string textField(const charta::crdt::Entry& e, charta::crdt::FieldId f) {
+  const charta::crdt::Value v = e.fieldValue(f);
+  const auto* s = std::get_if<std::string>(&v);
+  return s ? *s : std::string();
+}
+
+std::int64_t intField(const charta::crdt::Entry& e, charta::crdt::FieldId f) {
+  const charta::crdt::Value v = e.fieldValue(f);
+  const auto* n = std::get_if<std::int64_t>(&v);
+  return n ? *n : 0;
+}
+
+std::int64_t nowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+bool onTablet(Replica& replica, const std::string& patient) {
+  const std::vector<std::string> patients = replica.patients();
+  return std::find(patients.begin(), patients.end(), patient) != patients.end();
+}
+
+int cmdAttach(const Args& args) {
+  for (const char* required : {"patient", "file", "media-type"}) {
+    if (!args.options.count(required) || args.options.at(required).empty()) {
+      return usageError(std::string("--") + required + " is required");
+    }
+  }
+  const std::string patient = args.options.at("patient");
+  const std::string file = args.options.at("file");
+  const std::string mediaType = args.options.at("media-type");
+  if (!isAttachmentMediaType(mediaType)) {
+    return usageError("--media-type takes image/jpeg, image/png or application/pdf");
+  }
+  std::string kind = mediaType == "application/pdf" ? "document" : "photo";
+  if (auto it = args.options.find("kind"); it != args.options.end()) kind = it->second;
+  const auto kinds = charta::crdt::attachmentKinds();
+  if (std::find(kinds.begin(), kinds.end(), kind) == kinds.end()) {
+    return usageError("--kind takes wound-photo, consent, referral, outside-result, photo or document");
+  }
+  std::string bytes;
+  if (!readFile(file, bytes)) return failure("cannot read " + file + ": " + std::strerror(errno));
+  Device device;
+  if (int rc = openDevice(args, device, false); rc != 0) return rc;
+  if (!onTablet(*device.replica, patient)) return failure("patient " + patient + " is not on this tablet (sync first)");
+  const std::int64_t takenAt = nowMs();
+  auto stored = device.replica->storeAttachment(patient, bytes, AttachmentMeta{mediaType, takenAt, false});
+  wipeString(bytes);
+  if (!stored.isOk()) return failure("cannot store " + file + ": " + stored.status().message());
+  const AttachmentInfo& info = stored.value();
+  namespace field = charta::crdt::field;
+  using charta::crdt::FieldValue;
+  using charta::crdt::Value;
+  const std::string fileName =
+      file.substr(file.find_last_of('/') == std::string::npos ? 0 : file.find_last_of('/') + 1);
+  std::vector<FieldValue> fields{
+      {field::kAttachmentKind, Value{kind}}, {field::kContentHash, Value{info.hash}},
+      {field::kMediaType, Value{mediaType}}, {field::kContentSize, Value{static_cast<std::int64_t>(info.size)}},
+      {field::kTakenAt, Value{takenAt}},     {field::kSubject, Value{std::string()}},
+      {field::kFileName, Value{fileName}}};
+  if (auto it = args.options.find("caption"); it != args.options.end()) {
+    fields.push_back({field::kDisplay, Value{it->second}});
+  }
+  auto op = device.replica->edit(patient, [&](charta::crdt::OpFactory& fac, const charta::crdt::ChartDocument& doc) {
+    return fac.addEntry(doc, charta::crdt::Collection::kAttachments, fields);
+  });
+  if (!op.isOk()) return failure("cannot add the attachment to the chart: " + op.status().message());
+  std::cout << "{\"hash\":" << jsonQuote(info.hash) << ",\"size\":" << info.size
+            << ",\"entry\":" << jsonQuote(charta::crdt::toString(op.value().id))
+            << ",\"pending_ops\":" << device.replica->pendingOpCount()
+            << ",\"attachments_to_upload\":" << device.replica->attachmentCounts().toUpload << "}\n";
+  return 0;
+}
+
+int cmdAttachments(const Args& args) {
+  Device device;
+  if (int rc = openDevice(args, device, false); rc != 0) return rc;
+  std::vector<std::string> patients = device.replica->patients();
+  if (auto it = args.options.find("patient"); it != args.options.end()) {
+    if (!onTablet(*device.replica, it->second)) return failure("patient " + it->second + " is not on this tablet");
+    patients = {it->second};
+  }
+  for (const std::string& patient : patients) {
+    auto doc = device.replica->chart(patient, "attachment list");
+    if (!doc.isOk()) return failure(doc.status().message());
+    for (const auto& [id, e] : doc.value()->entries(charta::crdt::Collection::kAttachments)) {
+      namespace field = charta::crdt::field;
+      const std::string hash = textField(e, field::kContentHash);
+      const std::string thumbnail = textField(e, field::kThumbnailHash);
+      auto held = [&](const std::string& h, bool& toUpload) {
+        toUpload = false;
+        if (h.empty()) return false;
+        auto state = device.replica->attachmentState(patient, h);
+        if (!state.isOk() || !state.value()) return false;
+        toUpload = state.value()->upload == AttachmentInfo::Upload::kPending;
+        return state.value()->complete;
+      };
+      bool toUpload = false, thumbUpload = false;
+      const bool downloaded = held(hash, toUpload);
+      const bool thumbDownloaded = held(thumbnail, thumbUpload);
+      const bool active = e.currentStatus() == static_cast<std::int64_t>(charta::crdt::EntryStatus::kActive);
+      std::cout << "{\"patient\":" << jsonQuote(patient) << ",\"entry\":" << jsonQuote(charta::crdt::toString(id))
+                << ",\"hash\":" << jsonQuote(hash) << ",\"size\":" << intField(e, field::kContentSize)
+                << ",\"media_type\":" << jsonQuote(textField(e, field::kMediaType))
+                << ",\"kind\":" << jsonQuote(textField(e, field::kAttachmentKind))
+                << ",\"caption\":" << jsonQuote(textField(e, field::kDisplay))
+                << ",\"file_name\":" << jsonQuote(textField(e, field::kFileName))
+                << ",\"taken_at\":" << intField(e, field::kTakenAt) << ",\"active\":" << jsonBool(active)
+                << ",\"downloaded\":" << jsonBool(downloaded) << ",\"to_upload\":" << jsonBool(toUpload)
+                << ",\"thumbnail_hash\":" << jsonQuote(thumbnail)
+                << ",\"thumbnail_downloaded\":" << jsonBool(thumbDownloaded) << "}\n";
+    }
+  }
+  return 0;
+}
+
+int cmdFetchAttachment(const Args& args) {
+  for (const char* required : {"patient", "hash", "out"}) {
+    if (!args.options.count(required) || args.options.at(required).empty()) {
+      return usageError(std::string("--") + required + " is required");
+    }
+  }
+  const std::string patient = args.options.at("patient");
+  const std::string hash = args.options.at("hash");
+  const std::string out = args.options.at("out");
+  if (!isContentHash(hash)) return usageError("--hash takes the 64 lower-case hex digits of a SHA-256");
+  Device device;
+  if (int rc = openDevice(args, device, true); rc != 0) return rc;
+  if (!onTablet(*device.replica, patient)) return failure("patient " + patient + " is not on this tablet");
+  auto state = device.replica->attachmentState(patient, hash);
+  if (!state.isOk()) return failure(state.status().message());
+  if (!state.value() || !state.value()->complete) {
+    AttachmentWant want;
+    want.patient = patient;
+    want.hash = hash;
+    auto doc = device.replica->document(patient);
+    if (doc.isOk()) {
+      for (const auto& [id, e] : doc.value()->entries(charta::crdt::Collection::kAttachments)) {
+        namespace field = charta::crdt::field;
+        if (textField(e, field::kContentHash) == hash) {
+          want.size = static_cast<std::uint64_t>(std::max<std::int64_t>(0, intField(e, field::kContentSize)));
+          want.mediaType = textField(e, field::kMediaType);
+          want.takenAtMs = intField(e, field::kTakenAt);
+        } else if (textField(e, field::kThumbnailHash) == hash) {
+          want.thumbnail = true;
+          want.takenAtMs = intField(e, field::kTakenAt);
+        }
+      }
+    }
+    if (Status st = device.engine->fetchAttachment(want); !st.isOk()) {
+      return failure("cannot fetch attachment " + hash + ": " + st.message());
+    }
+  }
+  auto bytes = device.replica->readAttachment(patient, hash, "export");
+  if (!bytes.isOk()) return failure("cannot read attachment " + hash + ": " + bytes.status().message());
+  const std::size_t size = bytes.value().size();
+  {
+    std::ofstream file(out, std::ios::binary | std::ios::trunc);
+    file << bytes.value();
+    if (!file.good()) return failure("cannot write " + out);
+  }
+  wipeString(bytes.value());
+  std::cout << "{\"hash\":" << jsonQuote(hash) << ",\"size\":" << size << ",\"out\":" << jsonQuote(out) << "}\n";
   return 0;
 }
 
@@ -457,10 +664,13 @@ int main(int argc, char** argv) {
       {"edit", {"data", "random", "seed", "patients", "passphrase-file"}},
       {"add-allergy", {"data", "patient", "substance", "criticality", "passphrase-file"}},
       {"seed-demo", {"data", "patients", "years", "seed", "today", "passphrase-file"}},
-      {"sync", {"data", "times", "passphrase-file"}},
+      {"sync", {"data", "times", "attachment-budget", "passphrase-file"}},
       {"state-hash", {"data", "passphrase-file"}},
       {"conflicts", {"data", "passphrase-file"}},
       {"status", {"data", "passphrase-file"}},
+      {"attach", {"data", "patient", "file", "media-type", "kind", "caption", "passphrase-file"}},
+      {"attachments", {"data", "patient", "passphrase-file"}},
+      {"fetch-attachment", {"data", "patient", "hash", "out", "passphrase-file"}},
   };
   for (const auto& [key, value] : args.options) {
     const auto& allowed = kAllowed.at(args.command);
@@ -475,5 +685,8 @@ int main(int argc, char** argv) {
   if (args.command == "sync") return cmdSync(args);
   if (args.command == "state-hash") return cmdStateHash(args);
   if (args.command == "conflicts") return cmdConflicts(args);
+  if (args.command == "attach") return cmdAttach(args);
+  if (args.command == "attachments") return cmdAttachments(args);
+  if (args.command == "fetch-attachment") return cmdFetchAttachment(args);
   return cmdStatus(args);
 }

@@ -1,13 +1,15 @@
 // charta-sim as a person or a script uses it: every subcommand's --help,
 // usage errors (exit 2), failures on stderr (exit 1), two headless tablets
-// converging through a real server, their conflicts, and a remote wipe
-// (exit 3, replica gone).
+// converging through a real server, their conflicts, attachments attached on
+// one and fetched on the other, and a remote wipe (exit 3, replica gone).
+#include <QCryptographicHash>
 #include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest>
 #include <fstream>
 
 #include "server/api/api_harness.h"
+#include "sync/replica/raw_sqlite.h"
 
 using namespace charta;
 using namespace charta::test;
@@ -65,7 +67,8 @@ class SimCliTest : public QObject {
   void helpAndUsageErrors() {
     Run top = sim({"--help"});
     QCOMPARE(top.exitCode, 0);
-    for (const char* cmd : {"enroll", "edit", "sync", "state-hash", "conflicts", "status"}) {
+    for (const char* cmd :
+         {"enroll", "edit", "sync", "state-hash", "conflicts", "status", "attach", "attachments", "fetch-attachment"}) {
       QVERIFY(top.out.contains(cmd));
       Run help = sim({cmd, "--help"});
       QCOMPARE(help.exitCode, 0);
@@ -132,6 +135,83 @@ class SimCliTest : public QObject {
              qPrintable(status.out));
   }
 
+  void attachmentsThroughTheCli() {
+    QCOMPARE(enrol("e").exitCode, 0);
+    QCOMPARE(enrol("f").exitCode, 0);
+    QCOMPARE(sim({"edit", "--data", dir("e"), "--random", "3", "--patients", "1"}).exitCode, 0);
+    const QString patient = QString::fromStdString(
+        charta::testing::rawScalar((dir("e") + "/replica.db").toStdString(), "SELECT id FROM patients LIMIT 1"));
+    QVERIFY(!patient.isEmpty());
+    QCOMPARE(sim({"sync", "--data", dir("e")}).exitCode, 0);
+    // A 2.5 MiB "JPEG" (three chunks).
+    QByteArray photo("\xFF\xD8\xFF\xE0", 4);
+    while (photo.size() < 2 * 1048576 + 524288) photo += "wound photo bytes ";
+    photo.truncate(2 * 1048576 + 524288);
+    const QString file = m_dir.path() + "/heel.jpg";
+    {
+      QFile f(file);
+      QVERIFY(f.open(QIODevice::WriteOnly));
+      f.write(photo);
+    }
+    const QString hash = QString::fromLatin1(QCryptographicHash::hash(photo, QCryptographicHash::Sha256).toHex());
+
+    Run noFile = sim({"attach", "--data", dir("e"), "--patient", patient, "--media-type", "image/jpeg"});
+    QCOMPARE(noFile.exitCode, 2);
+    QVERIFY(noFile.err.contains("--file"));
+    Run badType =
+        sim({"attach", "--data", dir("e"), "--patient", patient, "--file", file, "--media-type", "image/gif"});
+    QCOMPARE(badType.exitCode, 2);
+    Run badKind = sim({"attach", "--data", dir("e"), "--patient", patient, "--file", file, "--media-type", "image/jpeg",
+                       "--kind", "selfie"});
+    QCOMPARE(badKind.exitCode, 2);
+    Run notPdf =
+        sim({"attach", "--data", dir("e"), "--patient", patient, "--file", file, "--media-type", "application/pdf"});
+    QCOMPARE(notPdf.exitCode, 1);
+    QVERIFY2(notPdf.err.contains("not application/pdf"), qPrintable(notPdf.err));
+    Run missing = sim(
+        {"attach", "--data", dir("e"), "--patient", patient, "--file", file + ".nope", "--media-type", "image/jpeg"});
+    QCOMPARE(missing.exitCode, 1);
+    Run unknownPatient =
+        sim({"attach", "--data", dir("e"), "--patient", "p-nobody", "--file", file, "--media-type", "image/jpeg"});
+    QCOMPARE(unknownPatient.exitCode, 1);
+
+    Run attached = sim({"attach", "--data", dir("e"), "--patient", patient, "--file", file, "--media-type",
+                        "image/jpeg", "--kind", "wound-photo", "--caption", "Left heel"});
+    QCOMPARE(attached.exitCode, 0);
+    QVERIFY2(attached.out.contains("\"hash\":\"" + hash + "\""), qPrintable(attached.out));
+    Run listed = sim({"attachments", "--data", dir("e"), "--patient", patient});
+    QCOMPARE(listed.exitCode, 0);
+    QVERIFY2(listed.out.contains(hash) && listed.out.contains("\"downloaded\":true") &&
+                 listed.out.contains("\"to_upload\":true") && listed.out.contains("\"caption\":\"Left heel\""),
+             qPrintable(listed.out));
+    Run synced = sim({"sync", "--data", dir("e")});
+    QCOMPARE(synced.exitCode, 0);
+    QVERIFY2(synced.out.contains("\"attachments_uploaded\":1"), qPrintable(synced.out));
+    QVERIFY(sim({"attachments", "--data", dir("e")}).out.contains("\"to_upload\":false"));
+
+    // The other tablet, with no room for originals: the entry arrives, the
+    // file does not until it is fetched.
+    QCOMPARE(sim({"sync", "--data", dir("f"), "--attachment-budget", "nope"}).exitCode, 2);
+    Run syncF = sim({"sync", "--data", dir("f"), "--attachment-budget", "100000"});
+    QCOMPARE(syncF.exitCode, 0);
+    QVERIFY2(syncF.out.contains("\"attachments_not_downloaded\":1"), qPrintable(syncF.out));
+    Run onF = sim({"attachments", "--data", dir("f")});
+    QCOMPARE(onF.exitCode, 0);
+    QVERIFY2(onF.out.contains(hash) && onF.out.contains("\"downloaded\":false"), qPrintable(onF.out));
+    const QString out = m_dir.path() + "/fetched.jpg";
+    Run badHash = sim({"fetch-attachment", "--data", dir("f"), "--patient", patient, "--hash", "abc", "--out", out});
+    QCOMPARE(badHash.exitCode, 2);
+    Run unknown = sim({"fetch-attachment", "--data", dir("f"), "--patient", patient, "--hash", QString(64, QChar('0')),
+                       "--out", out});
+    QCOMPARE(unknown.exitCode, 1);
+    Run fetched = sim({"fetch-attachment", "--data", dir("f"), "--patient", patient, "--hash", hash, "--out", out});
+    QCOMPARE(fetched.exitCode, 0);
+    QFile result(out);
+    QVERIFY(result.open(QIODevice::ReadOnly));
+    QVERIFY(result.readAll() == photo);
+    QVERIFY(sim({"attachments", "--data", dir("f"), "--patient", patient}).out.contains("\"downloaded\":true"));
+  }
+
   void aRevokedTabletIsWiped() {
     QCOMPARE(enrol("c").exitCode, 0);
     QCOMPARE(sim({"edit", "--data", dir("c"), "--random", "5"}).exitCode, 0);
@@ -154,6 +234,7 @@ class SimCliTest : public QObject {
     QVERIFY(wiped.err.contains("revoked"));
     QVERIFY(!QFile::exists(dir("c") + "/replica.db"));
     QVERIFY(!QFile::exists(dir("c") + "/replica.db-wal"));
+    QVERIFY(!QFile::exists(dir("c") + "/replica.db-attachments"));
   }
 };
 

@@ -117,6 +117,78 @@ std::string genericHash(std::string_view data, std::size_t outBytes = 32);
 std::string keyedHash(const SecretKey& key, std::string_view data);
 // Lower-case hex.
 std::string toHex(std::string_view bytes);
+
+// --- Streams: crypto_secretstream_xchacha20poly1305 (attachment blobs) ---
+// One stream per blob: a header (random, stored before the messages), then
+// one message per chunk, each authenticated with its associated data and
+// chained to the ones before it (a message dropped, reordered or repeated
+// does not open). The last message carries the FINAL tag. A stream's state
+// cannot be re-created from its header: a writer that stopped part-way
+// starts a new stream (see attachment_store.cc).
+inline constexpr std::size_t kStreamHeaderBytes = 24;
+inline constexpr std::size_t kStreamOverheadBytes = 17;  // per message
+
+class StreamSealer {
+ public:
+  StreamSealer();
+  ~StreamSealer();  // zeroes the state
+  StreamSealer(StreamSealer&& other) noexcept;
+  StreamSealer& operator=(StreamSealer&& other) noexcept;
+  StreamSealer(const StreamSealer&) = delete;
+  StreamSealer& operator=(const StreamSealer&) = delete;
+
+  // A new stream under key (REQUIRES: !key.empty()); *header receives the
+  // kStreamHeaderBytes to store before the messages.
+  static StreamSealer start(const SecretKey& key, std::string* header);
+  bool started() const { return m_state != nullptr; }
+  // message.size() + kStreamOverheadBytes bytes. REQUIRES: started(), and no
+  // final message pushed yet.
+  std::string push(std::string_view message, std::string_view associatedData, bool final);
+
+ private:
+  struct State;
+  State* m_state = nullptr;
+};
+
+class StreamOpener {
+ public:
+  StreamOpener();
+  ~StreamOpener();
+  StreamOpener(StreamOpener&& other) noexcept;
+  StreamOpener& operator=(StreamOpener&& other) noexcept;
+  StreamOpener(const StreamOpener&) = delete;
+  StreamOpener& operator=(const StreamOpener&) = delete;
+
+  // kCorruption for a header of the wrong size.
+  static Result<StreamOpener> start(const SecretKey& key, std::string_view header);
+  // The next message's plaintext; *final says whether it carried the FINAL
+  // tag. kCorruption when it does not open (damaged, out of order, another
+  // key or other associated data).
+  Result<std::string> pull(std::string_view sealed, std::string_view associatedData, bool* final);
+
+ private:
+  struct State;
+  State* m_state = nullptr;
+};
+
+// SHA-256, incremental: the content address of an attachment.
+class Sha256 {
+ public:
+  Sha256();
+  ~Sha256();
+  Sha256(const Sha256&) = delete;
+  Sha256& operator=(const Sha256&) = delete;
+  void update(std::string_view data);
+  // Lower-case hex of the digest; the object starts over afterwards.
+  std::string finishHex();
+
+ private:
+  struct State;
+  State* m_state;
+};
+
+// Lower-case hex SHA-256 of data.
+std::string sha256Hex(std::string_view data);
 // Overwrites the string's bytes with zeros (before it is freed).
 void wipeString(std::string& s);
 

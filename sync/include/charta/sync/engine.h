@@ -11,7 +11,15 @@
 //      the clinic are then fetched one by one;
 //   3. upload the audit events recorded on the tablet (a third request only
 //      when there are any) and tell the server the outbox size and the last
-//      error when they changed.
+//      error when they changed;
+//   4. when that all succeeded, move attachment blobs (attachments.h): upload
+//      the ones attached here that the server lacks (only the chunks it says
+//      are missing), then download the thumbnails of every attachment entry
+//      of the charts in scope, then originals, newest first, while they fit
+//      the device's storage budget, and evict old originals to stay under
+//      it. A cut transfer resumes at the next sync from the chunks either
+//      side holds. This step never fails the sync: clinical data is synced
+//      already, and its problems go to SyncReport::attachmentError.
 // An incremental sync after a day offline is one push and one pull.
 //
 // Failures: network errors, 5xx and 429 are retried within one sync with
@@ -29,6 +37,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -56,7 +65,30 @@ struct SyncStatus {
   // newest sequence minus the cursor at the start (0 when unknown).
   std::uint64_t progressDone = 0;
   std::uint64_t progressTotal = 0;
+  // Attachments: attached here and not yet on the server; referenced by the
+  // charts here but not (wholly) on the tablet, and their bytes (the
+  // originals' sizes; a thumbnail's size is known only once fetched).
+  std::uint64_t attachmentsToUpload = 0;
+  std::uint64_t attachmentsNotDownloaded = 0;
+  std::uint64_t attachmentBytesNotDownloaded = 0;
+  std::string attachmentError;  // the last attachment transfer's problem, empty when none
 };
+
+// One blob a chart on the tablet refers to: an attachment entry's original
+// or its thumbnail.
+struct AttachmentWant {
+  std::string patient;
+  std::string hash;
+  std::uint64_t size = 0;  // 0: unknown (thumbnails): the server's answer says
+  std::string mediaType;   // empty: unknown
+  std::int64_t takenAtMs = 0;
+  bool thumbnail = false;
+};
+
+// The blobs of the active attachment entries (crdt::Collection::kAttachments)
+// of every chart in scope (break-glass copies excluded): originals and
+// thumbnails, each once.
+Result<std::vector<AttachmentWant>> wantedAttachments(Replica& replica);
 
 struct SyncReport {
   bool ok = false;
@@ -72,6 +104,13 @@ struct SyncReport {
   std::size_t futureClock = 0;     // ops flagged for a clock ahead of the server's (push) or ours (pull)
   bool newEpoch = false;
   bool wiped = false;
+  // Attachments (step 4).
+  std::size_t attachmentsUploaded = 0;    // completed on the server by this sync
+  std::size_t attachmentsDownloaded = 0;  // completed on the tablet by this sync
+  std::size_t attachmentsEvicted = 0;
+  std::size_t attachmentChunksSent = 0;
+  std::size_t attachmentChunksReceived = 0;
+  std::string attachmentError;  // empty when every transfer tried went through
 };
 
 struct EngineOptions {
@@ -90,6 +129,11 @@ struct EngineOptions {
   std::function<void(const SyncStatus&)> onStatus;
   // For backoff jitter; 0: random.
   std::uint64_t jitterSeed = 0;
+  // Step 4 (attachments); off: only ops and audit events move.
+  bool attachments = true;
+  // Attempts per attachment request within one sync (a blob that keeps
+  // failing waits for the next sync rather than hold this one up).
+  int attachmentMaxAttempts = 3;
 };
 
 // Delay before attempt `attempt` (1-based retries): full jitter in
@@ -131,6 +175,15 @@ class SyncEngine {
   };
   Result<BreakGlassOutcome> breakGlass(const BreakGlassRequest& request);
 
+  // Moves attachment blobs as step 4 of a sync does, for the given wants
+  // instead of those of the charts (tests, and a sync's own step). Needs a
+  // session; waits for a sync under way.
+  SyncReport syncAttachments(const std::vector<AttachmentWant>& wants);
+  // Downloads one blob now, outside the budget (an original the nurse
+  // opens). kNotFound: the server has no complete copy (yet); kIoError: the
+  // server cannot be reached; kRejected: not signed in.
+  Status fetchAttachment(const AttachmentWant& want);
+
  private:
   struct Run;
   template <typename T, typename Call>
@@ -142,6 +195,14 @@ class SyncEngine {
   bool sendAudit(Run& run);
   void sendReport(Run& run);
   bool handleEpoch(Run& run, const std::string& epoch);
+  void transferAttachments(Run& run, const std::vector<AttachmentWant>& wants);
+  // false: stop moving attachments in this sync (the network or session failed).
+  bool uploadAttachment(Run& run, const AttachmentInfo& info);
+  enum class Fetched : std::uint8_t { kDone, kSkipped, kStop };
+  Fetched downloadAttachment(Run& run, const AttachmentWant& want);
+  void publishAttachments(const std::vector<AttachmentWant>* wants);
+  // wantedAttachments(), reading again only the charts whose op count changed.
+  Result<std::vector<AttachmentWant>> cachedWants();
   void publish();
   void setStatus(const std::function<void(SyncStatus&)>& change);
 
@@ -154,6 +215,11 @@ class SyncEngine {
   std::uint64_t m_rng;
   // What the server was last told (a report is sent only on change).
   std::optional<std::pair<std::uint64_t, std::string>> m_reported;
+  struct WantCache {
+    std::uint64_t opCount = 0;
+    std::vector<AttachmentWant> wants;
+  };
+  std::map<std::string, WantCache> m_wantCache;  // by patient; syncing thread only
 };
 
 }  // namespace charta::sync

@@ -44,6 +44,7 @@
 #include "charta/crdt/op.h"
 #include "charta/crdt/op_factory.h"
 #include "charta/crdt/status.h"
+#include "charta/sync/attachments.h"
 #include "charta/sync/key_vault.h"
 #include "charta/sync/transport.h"
 
@@ -144,8 +145,8 @@ class Replica {
   // Opens an existing replica, locked. kNotFound when there is none;
   // kUnsupportedVersion for a file from a newer Charta.
   static Result<std::unique_ptr<Replica>> open(const std::string& path, ReplicaOptions options = {});
-  // Deletes the replica file and its WAL and journal (remote wipe, scope
-  // loss). The keys die with it.
+  // Deletes the replica file, its WAL and journal and its attachment files
+  // (remote wipe, scope loss). The keys die with it.
   static Status destroy(const std::string& path);
 
   const std::string& path() const { return m_path; }
@@ -258,6 +259,61 @@ class Replica {
   // back into the outbox (the server keeps what it has) and the cursor
   // restarts at 0.
   Status startNewEpoch(std::string_view epoch);
+
+  // --- attachments (attachments.h) ---
+  // Every call below needs the replica unlocked and the patient on this
+  // tablet (kNotFound otherwise); hash is the SHA-256 hex of the bytes.
+  //
+  // Stores a photo or document attached here (the app or charta-sim then
+  // adds its chart entry with edit()). The same bytes stored twice for a
+  // patient are kept once (the first meta stays). kInvalidArgument for an
+  // empty or too large file, another media type, or bytes that are not of
+  // meta.mediaType; kRejected for a break-glass copy. The blob waits for
+  // upload (SyncEngine).
+  Result<AttachmentInfo> storeAttachment(std::string_view patient, std::string_view bytes, const AttachmentMeta& meta);
+  // The whole blob, verified; a read for a person, audited as
+  // "attachment.read" with the purpose. kNotFound when it is not (wholly) on
+  // the tablet, kCorruption when the stored file does not check out.
+  Result<std::string> readAttachment(std::string_view patient, std::string_view hash,
+                                     std::string_view purpose = "view");
+  // A chunk-by-chunk reader of a stored blob; audited as readAttachment() when
+  // purpose is not empty (empty: the sync engine's upload).
+  Result<std::unique_ptr<AttachmentReader>> openAttachment(std::string_view patient, std::string_view hash,
+                                                           std::string_view purpose);
+  // What the tablet holds of a blob; nullopt when nothing.
+  Result<std::optional<AttachmentInfo>> attachmentState(std::string_view patient, std::string_view hash);
+  // Every blob held (whole or in part) of a patient, or of every patient when
+  // patient is empty; newest (takenAt) first per patient.
+  Result<std::vector<AttachmentInfo>> attachments(std::string_view patient = {});
+  // Totals over every blob (works locked too).
+  AttachmentCounts attachmentCounts() const;
+  // The device's budget for attachment files (kDefaultAttachmentBudgetBytes
+  // until set).
+  std::uint64_t attachmentBudget() const;
+  Status setAttachmentBudget(std::uint64_t bytes);
+  // Deletes originals the server holds, oldest takenAt first, until the
+  // files fit the budget; thumbnails and blobs still to upload stay. How
+  // many were deleted.
+  Result<std::size_t> evictAttachments();
+
+  // --- attachments, sync side (SyncEngine) ---
+  // Starts or resumes the download of a blob: the number of chunks already
+  // held (all of them when it is complete). A download cut short, also by a
+  // restart, resumes from the chunks held.
+  Result<std::uint64_t> beginAttachmentDownload(std::string_view patient, std::string_view hash, std::uint64_t size,
+                                                const AttachmentMeta& meta);
+  // Appends chunk `index` (the next one) of a download, checked against the
+  // server's hash of it (when not empty); true when the blob is complete
+  // (checked against its content hash). kCorruption for a chunk that does
+  // not match (nothing stored) or a whole that does not (the download starts
+  // over).
+  Result<bool> putAttachmentChunk(std::string_view patient, std::string_view hash, std::uint64_t index,
+                                  std::string_view bytes, std::string_view expectedChunkHash);
+  // Blobs attached here that the server lacks, oldest patients first.
+  Result<std::vector<AttachmentInfo>> attachmentsToUpload();
+  // The server holds the blob now / refused it for good (with the reason).
+  Status markAttachmentUploaded(std::string_view patient, std::string_view hash);
+  Status markAttachmentRefused(std::string_view patient, std::string_view hash, std::string_view reason);
 
   // Audit events not yet in the server's chain, oldest first.
   Result<std::vector<DeviceAuditEvent>> pendingAudit(std::size_t limit);

@@ -180,6 +180,18 @@ struct DeviceReport {
   std::string lastError;  // empty when the last sync succeeded
 };
 
+// What the server holds of one attachment blob (the JSON answer of the
+// attachment routes, docs/PROTOCOL.md "Attachments").
+struct AttachmentStatus {
+  bool complete = false;  // "state": "complete" (else "uploading")
+  std::uint64_t size = 0;
+  std::string mediaType;
+  std::uint64_t chunkSize = 0;
+  std::uint64_t chunks = 0;
+  std::vector<std::uint64_t> missing;    // chunk indexes the server lacks
+  std::vector<std::string> chunkHashes;  // SHA-256 hex per chunk (attachmentStatus() of a complete one)
+};
+
 // Counters for benchmarks and the status model: what went over the wire.
 struct TransportStats {
   std::uint64_t requests = 0;
@@ -214,6 +226,32 @@ class Transport {
   // server's message; 429 kThrottled.
   virtual Reply<BreakGlassReply> breakGlass(const DeviceCredential& device, std::string_view token,
                                             const BreakGlassRequest& request) = 0;
+
+  // --- attachments: raw bytes apart from ops, addressed by (patient, SHA-256
+  // hex). A patient outside the device's scope is 404 (kRefused), like a
+  // chart. The defaults refuse (kRefused, code "unsupported"): a transport
+  // that carries no attachments still serves ops.
+  //
+  // PUT .../attachments/{hash}: starts or resumes an upload (safe to repeat).
+  // 400 bad hash or size, 409 declared otherwise before, 413 too_large, 415
+  // unsupported_media_type: kRefused.
+  virtual Reply<AttachmentStatus> declareAttachment(const DeviceCredential& device, std::string_view token,
+                                                    std::string_view patient, std::string_view hash, std::uint64_t size,
+                                                    std::string_view mediaType);
+  // PUT .../attachments/{hash}/chunks/{index}: one chunk's raw bytes
+  // (idempotent). 415 wrong_type (the upload was discarded), 422 corrupt (the
+  // whole did not match its hash: every chunk discarded) and 400: kRefused.
+  virtual Reply<AttachmentStatus> putAttachmentChunk(const DeviceCredential& device, std::string_view token,
+                                                     std::string_view patient, std::string_view hash,
+                                                     std::uint64_t index, std::string_view bytes);
+  // GET .../attachments/{hash}: with chunkHashes when complete; 404 when the
+  // server has none (kRefused, httpStatus 404).
+  virtual Reply<AttachmentStatus> attachmentStatus(const DeviceCredential& device, std::string_view token,
+                                                   std::string_view patient, std::string_view hash);
+  // GET .../attachments/{hash}/chunks/{index}: the chunk's raw bytes. 409
+  // incomplete: kRefused; 500 corrupt_chunk: kServer.
+  virtual Reply<std::string> attachmentChunk(const DeviceCredential& device, std::string_view token,
+                                             std::string_view patient, std::string_view hash, std::uint64_t index);
 
   virtual TransportStats stats() const = 0;
 };
