@@ -46,7 +46,7 @@ set(CPACK_DEBIAN_SERVER_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 set(CPACK_DEBIAN_TABLET_PACKAGE_NAME charta-tablet)
 # QML modules are loaded at run time, so dpkg-shlibdeps cannot see them.
 set(CPACK_DEBIAN_TABLET_PACKAGE_DEPENDS
-    "qml6-module-qtquick, qml6-module-qtquick-controls, qml6-module-qtquick-templates, qml6-module-qtquick-layouts, qml6-module-qtquick-window, qml6-module-qtqml-workerscript, fonts-dejavu-core")
+    "qml6-module-qtquick, qml6-module-qtquick-controls, qml6-module-qtquick-templates, qml6-module-qtquick-layouts, qml6-module-qtquick-window, qml6-module-qtqml-workerscript, qml6-module-qtmultimedia, qml6-module-qtquick-dialogs, fonts-dejavu-core")
 set(CPACK_DEBIAN_TABLET_DESCRIPTION
     "Charta tablet app\nThe nurse's app: charts kept in an encrypted local replica, synced with a\nCharta server when a network appears.")
 include(CPack)

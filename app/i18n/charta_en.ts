@@ -60,6 +60,211 @@
     </message>
 </context>
 <context>
+    <name>AttachDialog</name>
+    <message>
+        <location filename="../qml/AttachDialog.qml" line="16"/>
+        <source>Attach a photo or document</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/AttachDialog.qml" line="41"/>
+        <source>Kind of attachment</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/AttachDialog.qml" line="48"/>
+        <source>Caption (what it shows)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/AttachDialog.qml" line="59"/>
+        <source>Wound series (photos of the same wound over time)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/AttachDialog.qml" line="65"/>
+        <source>Choose file…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/AttachDialog.qml" line="67"/>
+        <source>Choose a photo or PDF file to attach</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/AttachDialog.qml" line="73"/>
+        <source>Take photo…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/AttachDialog.qml" line="75"/>
+        <source>Take a photo with the camera</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/AttachDialog.qml" line="91"/>
+        <source>Choose a photo or document</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/AttachDialog.qml" line="92"/>
+        <source>Photos and PDF documents (*.jpg *.jpeg *.png *.pdf)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/AttachDialog.qml" line="92"/>
+        <source>All files (*)</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>AttachmentViewer</name>
+    <message>
+        <location filename="../qml/AttachmentViewer.qml" line="71"/>
+        <source>‹ Back</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/AttachmentViewer.qml" line="74"/>
+        <source>Close the viewer</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/AttachmentViewer.qml" line="101"/>
+        <source>Zoom out</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/AttachmentViewer.qml" line="116"/>
+        <source>Zoom in</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/AttachmentViewer.qml" line="120"/>
+        <source>Fit</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/AttachmentViewer.qml" line="123"/>
+        <source>Fit the photo to the screen</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/AttachmentViewer.qml" line="130"/>
+        <source>Downloading…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/AttachmentViewer.qml" line="130"/>
+        <source>Download now</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/AttachmentViewer.qml" line="132"/>
+        <source>Download this file to the tablet now</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/AttachmentViewer.qml" line="142"/>
+        <source>Entered in error…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/AttachmentViewer.qml" line="144"/>
+        <source>Mark this attachment as entered in error</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/AttachmentViewer.qml" line="193"/>
+        <source>Entered in error: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/AttachmentViewer.qml" line="194"/>
+        <source>Not on this tablet yet: it downloads at a later sync, or now with &quot;Download now&quot;.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/AttachmentViewer.qml" line="195"/>
+        <source>PDF document %1 (%2), stored on this tablet. It opens in the clinic&apos;s record.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/AttachmentViewer.qml" line="200"/>
+        <source>This photo cannot be shown: its stored copy did not pass its check. It was recorded in the audit trail.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/AttachmentViewer.qml" line="210"/>
+        <source>Why is this attachment entered in error?</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/AttachmentViewer.qml" line="211"/>
+        <source>Wrong patient</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/AttachmentViewer.qml" line="211"/>
+        <source>Duplicate</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/AttachmentViewer.qml" line="211"/>
+        <source>Unclear photo</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>AttachmentsSection</name>
+    <message>
+        <location filename="../qml/AttachmentsSection.qml" line="27"/>
+        <source>Attach photo or document…</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/AttachmentsSection.qml" line="37"/>
+        <location filename="../qml/AttachmentsSection.qml" line="139"/>
+        <source>Series: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/AttachmentsSection.qml" line="40"/>
+        <source>Show the wound series %1 side by side</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/AttachmentsSection.qml" line="115"/>
+        <source>Entered in error</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/AttachmentsSection.qml" line="116"/>
+        <source>PDF document</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/AttachmentsSection.qml" line="116"/>
+        <source>PDF document, not on this tablet</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/AttachmentsSection.qml" line="117"/>
+        <source>Photo not on this tablet yet</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/AttachmentsSection.qml" line="138"/>
+        <source>Entered in error: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/AttachmentsSection.qml" line="152"/>
+        <source>No photos or documents yet</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>BreakGlassDialog</name>
     <message>
         <location filename="../qml/BreakGlassDialog.qml" line="17"/>
@@ -113,6 +318,19 @@
     </message>
 </context>
 <context>
+    <name>CameraCapture</name>
+    <message>
+        <location filename="../qml/CameraCapture.qml" line="18"/>
+        <source>Take a photo</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/CameraCapture.qml" line="48"/>
+        <source>Take photo</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
     <name>ChartPage</name>
     <message>
         <location filename="../qml/ChartPage.qml" line="22"/>
@@ -160,12 +378,17 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/ChartPage.qml" line="50"/>
+        <location filename="../qml/ChartPage.qml" line="31"/>
+        <source>Photos and documents</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/ChartPage.qml" line="51"/>
         <source>‹ Patients</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/ChartPage.qml" line="53"/>
+        <location filename="../qml/ChartPage.qml" line="54"/>
         <source>Back to the patient list</source>
         <translation type="unfinished"></translation>
     </message>
@@ -902,82 +1125,82 @@
 <context>
     <name>QObject</name>
     <message>
-        <location filename="../src/chart_controller.cc" line="69"/>
+        <location filename="../src/chart_controller.cc" line="68"/>
         <source>active</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="70"/>
+        <location filename="../src/chart_controller.cc" line="69"/>
         <source>inactive</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="71"/>
+        <location filename="../src/chart_controller.cc" line="70"/>
         <source>resolved</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="72"/>
+        <location filename="../src/chart_controller.cc" line="71"/>
         <source>on hold</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="73"/>
+        <location filename="../src/chart_controller.cc" line="72"/>
         <source>completed</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="74"/>
+        <location filename="../src/chart_controller.cc" line="73"/>
         <source>stopped</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="75"/>
+        <location filename="../src/chart_controller.cc" line="74"/>
         <source>not done</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="76"/>
+        <location filename="../src/chart_controller.cc" line="75"/>
         <source>entered in error</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="77"/>
+        <location filename="../src/chart_controller.cc" line="76"/>
         <source>planned</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="78"/>
+        <location filename="../src/chart_controller.cc" line="77"/>
         <source>in progress</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="79"/>
+        <location filename="../src/chart_controller.cc" line="78"/>
         <source>finished</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="80"/>
+        <location filename="../src/chart_controller.cc" line="79"/>
         <source>cancelled</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="82"/>
+        <location filename="../src/chart_controller.cc" line="81"/>
         <source>unknown</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="91"/>
+        <location filename="../src/chart_controller.cc" line="90"/>
         <source>Note text</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="104"/>
+        <location filename="../src/chart_controller.cc" line="103"/>
         <source>Vision screening</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="105"/>
+        <location filename="../src/chart_controller.cc" line="104"/>
         <source>Hearing screening</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1017,6 +1240,36 @@
     <message>
         <location filename="../src/text_format.cc" line="27"/>
         <source>no</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/attachments_controller.cc" line="50"/>
+        <source>Wound photo</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/attachments_controller.cc" line="51"/>
+        <source>Consent</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/attachments_controller.cc" line="52"/>
+        <source>Referral</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/attachments_controller.cc" line="53"/>
+        <source>Outside result</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/attachments_controller.cc" line="54"/>
+        <source>Photo</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/attachments_controller.cc" line="55"/>
+        <source>Document</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -1074,6 +1327,37 @@
     <message>
         <location filename="../qml/ResultsSection.qml" line="51"/>
         <source>No results</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>SeriesView</name>
+    <message>
+        <location filename="../qml/SeriesView.qml" line="35"/>
+        <source>‹ Back</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/SeriesView.qml" line="38"/>
+        <source>Close the series</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../qml/SeriesView.qml" line="43"/>
+        <source>Wound series: %1 (%n photo(s))</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message>
+        <location filename="../qml/SeriesView.qml" line="78"/>
+        <source>Not on this tablet yet</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/SeriesView.qml" line="86"/>
+        <source>day %1</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -1473,295 +1757,393 @@
     </message>
 </context>
 <context>
-    <name>charta::app::ChartController</name>
+    <name>charta::app::ChartAttachments</name>
     <message>
-        <location filename="../src/chart_controller.cc" line="156"/>
-        <location filename="../src/chart_controller.cc" line="183"/>
-        <source>This chart cannot be shown: %1</source>
+        <location filename="../src/attachments_controller.cc" line="153"/>
+        <source>entered in error</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="171"/>
-        <source>Break-glass access to a patient of clinic %1 by %2: &quot;%3&quot;. Read-only on this tablet, removed at %4. Recorded in the audit trail.</source>
+        <location filename="../src/attachments_controller.cc" line="153"/>
+        <source>active</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message numerus="yes">
+        <location filename="../src/attachments_controller.cc" line="180"/>
+        <source>%n original(s) (%1) not on this tablet yet: they download at the next syncs, newest first, within the tablet&apos;s storage budget.</source>
+        <translation type="unfinished">
+            <numerusform></numerusform>
+            <numerusform></numerusform>
+        </translation>
+    </message>
+    <message>
+        <location filename="../src/attachments_controller.cc" line="214"/>
+        <source>Cannot open %1: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="215"/>
-        <source>(no name recorded)</source>
+        <location filename="../src/attachments_controller.cc" line="214"/>
+        <source>the file</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="253"/>
-        <source> (high risk)</source>
+        <location filename="../src/attachments_controller.cc" line="217"/>
+        <location filename="../src/attachments_controller.cc" line="244"/>
+        <source>This file is too large to attach (%1; the limit is %2).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="256"/>
-        <source>Allergies: %1</source>
+        <location filename="../src/attachments_controller.cc" line="221"/>
+        <source>Cannot read %1: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="257"/>
-        <source>No known allergies</source>
+        <location filename="../src/attachments_controller.cc" line="227"/>
+        <source>The camera gave no picture. Try again.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="257"/>
-        <source>Allergies not recorded</source>
+        <location filename="../src/attachments_controller.cc" line="229"/>
+        <source>The photo could not be saved as JPEG.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="280"/>
-        <source>%1 visit since %2</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../src/chart_controller.cc" line="347"/>
-        <source>criticality %1</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../src/chart_controller.cc" line="351"/>
-        <location filename="../src/chart_controller.cc" line="356"/>
-        <source>since %1</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../src/chart_controller.cc" line="360"/>
-        <source>lot %1</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../src/chart_controller.cc" line="449"/>
-        <source>Addendum by %1, %2: %3</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../src/chart_controller.cc" line="537"/>
-        <source>No chart store.</source>
-        <translation type="unfinished"></translation>
-    </message>
-    <message>
-        <location filename="../src/chart_controller.cc" line="538"/>
+        <location filename="../src/attachments_controller.cc" line="235"/>
         <source>No chart is open.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="542"/>
+        <location filename="../src/attachments_controller.cc" line="236"/>
+        <source>This chart is read-only on this tablet (break-glass access).</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/attachments_controller.cc" line="238"/>
+        <source>This tablet is not enrolled.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/attachments_controller.cc" line="241"/>
+        <source>Choose what kind of file this is.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/attachments_controller.cc" line="242"/>
+        <source>The file is empty: nothing to attach.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/attachments_controller.cc" line="249"/>
+        <source>Only JPEG or PNG photos and PDF documents can be attached.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/attachments_controller.cc" line="262"/>
+        <source>This photo cannot be read: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/attachments_controller.cc" line="265"/>
+        <source>The photo&apos;s thumbnail could not be made.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/attachments_controller.cc" line="269"/>
+        <location filename="../src/attachments_controller.cc" line="273"/>
+        <source>Not saved (%1). Nothing was changed.</source>
+        <translation type="unfinished"></translation>
+    </message>
+</context>
+<context>
+    <name>charta::app::ChartController</name>
+    <message>
+        <location filename="../src/chart_controller.cc" line="155"/>
+        <location filename="../src/chart_controller.cc" line="182"/>
+        <source>This chart cannot be shown: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="170"/>
+        <source>Break-glass access to a patient of clinic %1 by %2: &quot;%3&quot;. Read-only on this tablet, removed at %4. Recorded in the audit trail.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="214"/>
+        <source>(no name recorded)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="252"/>
+        <source> (high risk)</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="255"/>
+        <source>Allergies: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="256"/>
+        <source>No known allergies</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="256"/>
+        <source>Allergies not recorded</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="279"/>
+        <source>%1 visit since %2</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="346"/>
+        <source>criticality %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="350"/>
+        <location filename="../src/chart_controller.cc" line="355"/>
+        <source>since %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="359"/>
+        <source>lot %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="448"/>
+        <source>Addendum by %1, %2: %3</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="536"/>
+        <source>No chart store.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="537"/>
+        <source>No chart is open.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_controller.cc" line="541"/>
         <source>Not saved: %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="543"/>
+        <location filename="../src/chart_controller.cc" line="542"/>
         <source>Not saved (%1). Nothing was changed.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="555"/>
+        <location filename="../src/chart_controller.cc" line="554"/>
         <source>Unknown field %1.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="558"/>
+        <location filename="../src/chart_controller.cc" line="557"/>
         <source>Enter the birth date as YYYY-MM-DD.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="561"/>
+        <location filename="../src/chart_controller.cc" line="560"/>
         <source>Sex must be female, male, other or unknown.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="571"/>
+        <location filename="../src/chart_controller.cc" line="570"/>
         <source>This patient has active allergies: mark them resolved or entered in error first.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="581"/>
+        <location filename="../src/chart_controller.cc" line="580"/>
         <source>Enter what the patient is allergic to.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="599"/>
+        <location filename="../src/chart_controller.cc" line="598"/>
         <source>Enter the problem.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="602"/>
+        <location filename="../src/chart_controller.cc" line="601"/>
         <source>Enter the onset date as YYYY-MM-DD.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="621"/>
+        <location filename="../src/chart_controller.cc" line="620"/>
         <source>HIGH RISK: recorded allergy to %1 (%2).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="622"/>
+        <location filename="../src/chart_controller.cc" line="621"/>
         <source>Recorded allergy to %1 (%2).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="630"/>
+        <location filename="../src/chart_controller.cc" line="629"/>
         <source>Enter the medication.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="633"/>
+        <location filename="../src/chart_controller.cc" line="632"/>
         <source>Allergy alert: %1 Give a reason to record it anyway.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="656"/>
+        <location filename="../src/chart_controller.cc" line="655"/>
         <source>That medication is not in this chart.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="657"/>
+        <location filename="../src/chart_controller.cc" line="656"/>
         <source>Enter the new dose.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="665"/>
+        <location filename="../src/chart_controller.cc" line="664"/>
         <source>Enter the vaccine.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="668"/>
+        <location filename="../src/chart_controller.cc" line="667"/>
         <source>Enter the date given as YYYY-MM-DD.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="669"/>
+        <location filename="../src/chart_controller.cc" line="668"/>
         <source>The date given cannot be in the future.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="686"/>
+        <location filename="../src/chart_controller.cc" line="685"/>
         <source>Choose the screening.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="687"/>
+        <location filename="../src/chart_controller.cc" line="686"/>
         <source>Choose the result.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="689"/>
+        <location filename="../src/chart_controller.cc" line="688"/>
         <source>Enter the date as YYYY-MM-DD.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="690"/>
+        <location filename="../src/chart_controller.cc" line="689"/>
         <source>The date cannot be in the future.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="724"/>
+        <location filename="../src/chart_controller.cc" line="723"/>
         <source>That entry is not in this chart.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="727"/>
+        <location filename="../src/chart_controller.cc" line="726"/>
         <source>This entry cannot become %1.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="730"/>
+        <location filename="../src/chart_controller.cc" line="729"/>
         <source>Say why (for example: entered in error, resolved, refuted).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="740"/>
+        <location filename="../src/chart_controller.cc" line="739"/>
         <source>Choose where the visit takes place.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="741"/>
+        <location filename="../src/chart_controller.cc" line="740"/>
         <source>A visit is already in progress: end it first.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="756"/>
+        <location filename="../src/chart_controller.cc" line="755"/>
         <source>No visit is in progress.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="769"/>
-        <location filename="../src/chart_controller.cc" line="879"/>
+        <location filename="../src/chart_controller.cc" line="768"/>
+        <location filename="../src/chart_controller.cc" line="878"/>
         <source>Enter a number.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="778"/>
+        <location filename="../src/chart_controller.cc" line="777"/>
         <source>Unknown vital sign.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="791"/>
+        <location filename="../src/chart_controller.cc" line="790"/>
         <source>That measurement is not in this chart.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="792"/>
+        <location filename="../src/chart_controller.cc" line="791"/>
         <source>Say why it is in error.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="818"/>
+        <location filename="../src/chart_controller.cc" line="817"/>
         <source>The note is empty.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="825"/>
-        <location filename="../src/chart_controller.cc" line="832"/>
-        <location filename="../src/chart_controller.cc" line="840"/>
+        <location filename="../src/chart_controller.cc" line="824"/>
+        <location filename="../src/chart_controller.cc" line="831"/>
+        <location filename="../src/chart_controller.cc" line="839"/>
         <source>That note is not in this chart.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="826"/>
+        <location filename="../src/chart_controller.cc" line="825"/>
         <source>This note is signed: add an addendum instead.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="833"/>
+        <location filename="../src/chart_controller.cc" line="832"/>
         <source>This note is already signed.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="834"/>
+        <location filename="../src/chart_controller.cc" line="833"/>
         <source>An empty note cannot be signed.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="841"/>
+        <location filename="../src/chart_controller.cc" line="840"/>
         <source>Only a signed note takes addenda: edit the draft instead.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="842"/>
+        <location filename="../src/chart_controller.cc" line="841"/>
         <source>The addendum is empty.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="847"/>
-        <location filename="../src/chart_controller.cc" line="859"/>
+        <location filename="../src/chart_controller.cc" line="846"/>
+        <location filename="../src/chart_controller.cc" line="858"/>
         <source>That conflict is gone.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="849"/>
+        <location filename="../src/chart_controller.cc" line="848"/>
         <source>Choose one of the values.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="875"/>
+        <location filename="../src/chart_controller.cc" line="874"/>
         <source>Enter a whole number.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_controller.cc" line="882"/>
+        <location filename="../src/chart_controller.cc" line="881"/>
         <source>yes</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1769,93 +2151,115 @@
 <context>
     <name>charta::app::ChartStore</name>
     <message>
-        <location filename="../src/chart_store.cc" line="162"/>
+        <location filename="../src/chart_store.cc" line="179"/>
         <source>never</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_store.cc" line="213"/>
+        <location filename="../src/chart_store.cc" line="235"/>
         <source>This tablet is already enrolled.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_store.cc" line="218"/>
+        <location filename="../src/chart_store.cc" line="240"/>
         <source>Enter the server address, the enrolment code and your user name.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_store.cc" line="222"/>
+        <location filename="../src/chart_store.cc" line="244"/>
         <source>The passphrase must have at least %1 characters.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_store.cc" line="227"/>
+        <location filename="../src/chart_store.cc" line="249"/>
         <source>Cannot create the data folder %1.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_store.cc" line="255"/>
+        <location filename="../src/chart_store.cc" line="277"/>
         <source>Enrolment failed: %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_store.cc" line="273"/>
+        <location filename="../src/chart_store.cc" line="295"/>
         <source>This tablet is not enrolled yet.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_store.cc" line="291"/>
+        <location filename="../src/chart_store.cc" line="313"/>
         <source>Wrong user or passphrase.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_store.cc" line="292"/>
+        <location filename="../src/chart_store.cc" line="314"/>
         <source>Cannot unlock: %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_store.cc" line="320"/>
+        <location filename="../src/chart_store.cc" line="342"/>
         <source>The tablet locked before the chart was asked for: try again.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_store.cc" line="373"/>
-        <location filename="../src/chart_store.cc" line="468"/>
+        <location filename="../src/chart_store.cc" line="414"/>
+        <location filename="../src/chart_store.cc" line="436"/>
+        <location filename="../src/chart_store.cc" line="544"/>
         <source>Unlock the tablet first.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_store.cc" line="374"/>
+        <location filename="../src/chart_store.cc" line="415"/>
         <source>Enter the patient&apos;s identifier (record or insurance number).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_store.cc" line="377"/>
+        <location filename="../src/chart_store.cc" line="418"/>
         <source>Enter the birth date as YYYY-MM-DD.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_store.cc" line="379"/>
+        <location filename="../src/chart_store.cc" line="420"/>
         <source>Say why you need this chart (at least 5 characters).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_store.cc" line="380"/>
+        <location filename="../src/chart_store.cc" line="421"/>
+        <location filename="../src/chart_store.cc" line="437"/>
         <source>This tablet has no server to ask.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_store.cc" line="404"/>
+        <location filename="../src/chart_store.cc" line="438"/>
+        <source>A sync is under way: try again when it has finished.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_store.cc" line="455"/>
+        <source>Not downloaded: %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_store.cc" line="457"/>
+        <source>The server does not have this file yet: the tablet that attached it has not uploaded it.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_store.cc" line="459"/>
+        <source>The server cannot be reached now. The file downloads at a later sync.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/chart_store.cc" line="477"/>
         <source>No patient has this identifier and birth date. Check both and try again.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_store.cc" line="469"/>
+        <location filename="../src/chart_store.cc" line="545"/>
         <source>Enter the user name the clinic gave them.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/chart_store.cc" line="476"/>
+        <location filename="../src/chart_store.cc" line="552"/>
         <source>%1 is already a user of this tablet.</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1868,12 +2272,12 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/kiosk.cc" line="78"/>
+        <location filename="../src/kiosk.cc" line="79"/>
         <source>That is not the kiosk passphrase.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/kiosk.cc" line="79"/>
+        <location filename="../src/kiosk.cc" line="80"/>
         <source>The kiosk lock is damaged (%1): ask the clinic&apos;s administrator.</source>
         <translation type="unfinished"></translation>
     </message>

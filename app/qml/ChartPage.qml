@@ -27,7 +27,8 @@ Page {
         { key: "vitals", title: qsTr("Vital signs") },
         { key: "visits", title: qsTr("Visits") },
         { key: "results", title: qsTr("Results") },
-        { key: "notes", title: qsTr("Notes") }
+        { key: "notes", title: qsTr("Notes") },
+        { key: "attachments", title: qsTr("Photos and documents") }
     ]
     function indexOfSection(key) {
         for (let i = 0; i < sections.length; ++i)
@@ -88,6 +89,7 @@ Page {
             VisitsSection { chart: chart }
             ResultsSection { chart: chart }
             NotesSection { chart: chart }
+            AttachmentsSection { chart: chart }
         }
     }
 }

@@ -362,7 +362,7 @@ void ChartController::rebuild() {
   // Visits, newest first, with what was charted during each.
   std::map<OpId, int> linked;
   for (Collection c : {Collection::kAllergies, Collection::kProblems, Collection::kMedications,
-                       Collection::kImmunisations}) {
+                       Collection::kImmunisations, Collection::kAttachments}) {
     for (const auto& [id, e] : doc.entries(c)) {
       if (!e.visit.isNull()) ++linked[e.visit];
     }

@@ -157,14 +157,21 @@ class ChartController : public QObject {
   // Reloads the chart from the store (after a sync, or on demand).
   Q_INVOKABLE void reload();
 
+  // --- for the chart's other controllers (C++: ChartAttachments) ---
+  ChartStore* store() const { return m_store; }
+  // The open chart as last loaded; nullptr when none.
+  const crdt::ChartDocument* document() const { return m_doc ? &*m_doc : nullptr; }
+  // One op through the store; "" or, in plain words, why nothing was saved.
+  QString doEdit(const std::function<crdt::Op(crdt::OpFactory&, const crdt::ChartDocument&)>& make);
+  // The visit a new item is charted in (the open one), or the null id.
+  crdt::OpId visitForNewItem() const;
+
  signals:
   void patientIdChanged();
   void chartChanged();
 
  private:
   QString demographicText(int field) const;
-  QString doEdit(const std::function<crdt::Op(crdt::OpFactory&, const crdt::ChartDocument&)>& make);
-  crdt::OpId visitForNewItem() const;
   void rebuild();
   void clearAll();
 

@@ -431,6 +431,38 @@ void ChartStore::breakGlass(const QString& identifier, const QString& birthDate,
   startBreakGlass(request);
 }
 
+void ChartStore::fetchAttachment(const QString& patient, const QString& hash, qint64 size, const QString& mediaType) {
+  auto refuse = [&](const QString& why) { emit attachmentFetched(hash, false, why); };
+  if (!unlocked()) return refuse(tr("Unlock the tablet first."));
+  if (!m_engine) return refuse(tr("This tablet has no server to ask."));
+  if (m_workerRunning) return refuse(tr("A sync is under way: try again when it has finished."));
+  sync::AttachmentWant want;
+  want.patient = patient.toStdString();
+  want.hash = hash.toStdString();
+  want.size = size > 0 ? static_cast<std::uint64_t>(size) : 0;
+  want.mediaType = mediaType.toStdString();
+  setBusy(true);
+  runInBackground([this, want, hash, patient] {
+    const crdt::Status st = m_engine->fetchAttachment(want);
+    return [this, st, hash, patient] {
+      setBusy(false);
+      applyStatus(m_engine->status());
+      if (st.isOk()) {
+        emit chartsChanged({patient});
+        emit attachmentFetched(hash, true, QString());
+        return;
+      }
+      QString why = tr("Not downloaded: %1").arg(qs(st.message()));
+      if (st.code() == crdt::Status::Code::kNotFound) {
+        why = tr("The server does not have this file yet: the tablet that attached it has not uploaded it.");
+      } else if (st.code() == crdt::Status::Code::kIoError) {
+        why = tr("The server cannot be reached now. The file downloads at a later sync.");
+      }
+      emit attachmentFetched(hash, false, why);
+    };
+  });
+}
+
 void ChartStore::startBreakGlass(const sync::BreakGlassRequest& request) {
   setBusy(true);
   runInBackground([this, request] {

@@ -146,6 +146,10 @@ class ChartStore : public QObject {
   // {active, clinic, reason, user, expiresAt} of a break-glass copy
   // (active false for a chart in scope).
   Q_INVOKABLE QVariantMap breakGlassInfo(const QString& patientId) const;
+  // Downloads the original of an attachment now, outside the tablet's
+  // storage budget (a photo the nurse opens that is not on the tablet);
+  // attachmentFetched tells how it went, and chartsChanged follows a success.
+  Q_INVOKABLE void fetchAttachment(const QString& patient, const QString& hash, qint64 size, const QString& mediaType);
   // Milliseconds since the epoch as "2 h ago" relative to now.
   Q_INVOKABLE QString ago(qint64 ms) const;
 
@@ -193,6 +197,7 @@ class ChartStore : public QObject {
   void unlockFinished(bool ok, const QString& message);
   void syncFinished(bool ok, const QString& message);
   void breakGlassFinished(bool ok, const QString& patientId, const QString& message);
+  void attachmentFetched(const QString& hash, bool ok, const QString& message);
   // The app locked itself (idle, or lock()): pages drop what they show.
   void locked();
   void openConflictsChanged();

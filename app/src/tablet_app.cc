@@ -13,6 +13,7 @@
 #include <QTemporaryDir>
 #include <QTimer>
 
+#include "attachment_images.h"
 #include "chart_store.h"
 #include "charta/crdt/op_codec.h"
 #include "charta/platform/passphrase_vault.h"
@@ -26,7 +27,11 @@ void prepareApplication() {
   QQuickStyle::setStyle(QStringLiteral("Basic"));
 }
 
-void prepareEngine(QQmlEngine& engine) { engine.addImportPath(QStringLiteral("qrc:/")); }
+void prepareEngine(QQmlEngine& engine) {
+  engine.addImportPath(QStringLiteral("qrc:/"));
+  // The engine owns the provider.
+  engine.addImageProvider(QStringLiteral("attachment"), new AttachmentImageProvider);
+}
 
 QStringList selfTest(QQmlEngine& engine) {
   QStringList errors;

@@ -243,6 +243,10 @@ std::optional<AccessLine> accessLine(const std::string& action) {
       {"portal.export", {"downloaded", false}},
       {"note.unshare", {"withheld a note", false}},
       {"note.share", {"shared a note", false}},
+      {"attachment.upload", {"added a photo or document", false}},
+      {"attachment.download", {"copied a photo or document to a tablet", false}},
+      {"tablet.attachment.read", {"viewed a photo or document", false}},
+      {"attachment.purge", {"removed its photos and documents", false}},
   };
   auto it = kLines.find(action);
   if (it == kLines.end()) return std::nullopt;

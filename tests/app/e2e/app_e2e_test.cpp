@@ -4,15 +4,20 @@
 // shows the conflicts side by side, the nurse resolves them on the app, and
 // the headless tablet pulls the resolution: no conflict left and equal
 // state hashes on both. Then a tablet of another clinic opens a demo patient
-// by break-glass: read-only, marked, audited on the server.
+// by break-glass: read-only, marked, audited on the server. Last, photos and
+// documents travel both ways: a wound photo attached on the app reaches the
+// headless tablet identical, and a PDF attached there shows on the app, kept
+// off it by a tiny storage budget until the nurse downloads it.
+#include <QImage>
 #include <QProcess>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QtTest>
-
 #include <fstream>
 
 #include "app/app_fixture.h"
+#include "attachment_images.h"
+#include "attachments_controller.h"
 #include "chart_controller.h"
 #include "chart_store.h"
 #include "new_patient_controller.h"
@@ -183,6 +188,103 @@ class AppE2eTest : public QObject {
   // A nurse of clinic east opens, by identifier and birth date, the chart of
   // a demo patient her tablet has never held: a read-only copy marked as
   // break-glass, with her reason in the server's audit trail.
+  void photosAndDocumentsTravelBothWays() {
+    app::StoreOptions options = offlineStoreOptions(m_dir.path() + "/att-app");
+    options.maxSyncAttempts = 3;
+    app::ChartStore store(options);
+    app::ChartStore::setInstance(&store);  // the image provider's store
+    QSignalSpy enrolled(&store, &app::ChartStore::enrolFinished);
+    QSignalSpy firstSync(&store, &app::ChartStore::syncFinished);
+    store.enrol(QString::fromStdString(m_server.url()), newCode(), "nurse", kNursePass);
+    QVERIFY(enrolled.wait(30000));
+    QVERIFY(enrolled.first().at(0).toBool());
+    QVERIFY(firstSync.count() > 0 || firstSync.wait(60000));
+    app::NewPatientController creator(&store, nullptr);
+    const QString patient =
+        creator.create("Moreau", "Lea", "1948-09-02", "female", "ATT-8001").value("patientId").toString();
+    QVERIFY(!patient.isEmpty());
+    QVERIFY(syncApp(store));
+
+    // The app: a wound photo (1200 x 600 PNG), attached offline, then synced.
+    QImage photo(1200, 600, QImage::Format_RGB32);
+    for (int y = 0; y < photo.height(); ++y) {
+      for (int x = 0; x < photo.width(); ++x) photo.setPixel(x, y, qRgb((x * 7) % 256, (y * 3) % 256, 90));
+    }
+    const QString photoFile = m_dir.path() + "/heel.png";
+    QVERIFY(photo.save(photoFile, "PNG"));
+    app::ChartController chart(&store, nullptr);
+    chart.setPatientId(patient);
+    app::ChartAttachments attachments;
+    attachments.setChart(&chart);
+    QCOMPARE(attachments.attachFile(QUrl::fromLocalFile(photoFile), "wound-photo", "Heel, day 1", "left heel"),
+             QString());
+    QVERIFY(syncApp(store));
+    QVERIFY(store.replica()->attachmentCounts().toUpload == 0);
+
+    // The headless tablet pulls the entry and the bytes: identical.
+    const QString passFile = m_dir.path() + "/att-pass";
+    std::ofstream(passFile.toStdString()) << kNursePass << "\n";
+    const QString simDir = m_dir.path() + "/att-sim";
+    Run e = sim({"enroll", "--server", QString::fromStdString(m_server.url()), "--code", newCode(), "--data", simDir,
+                 "--user", "nurse", "--passphrase-file", passFile, "--kdf", "minimum", "--name", "att-sim"});
+    QVERIFY2(e.exitCode == 0, qPrintable(e.err));
+    QCOMPARE(sim({"sync", "--data", simDir}).exitCode, 0);
+    const QString photoHash = attachments.rows()->get(0).value("hash").toString();
+    const QString copy = m_dir.path() + "/heel-copy.png";
+    Run fetched = sim({"fetch-attachment", "--data", simDir, "--patient", patient, "--hash", photoHash, "--out", copy});
+    QVERIFY2(fetched.exitCode == 0, qPrintable(fetched.err));
+    QFile original(photoFile), arrived(copy);
+    QVERIFY(original.open(QIODevice::ReadOnly) && arrived.open(QIODevice::ReadOnly));
+    QVERIFY(original.readAll() == arrived.readAll());
+
+    // The headless tablet attaches a consent form; the app, with a budget too
+    // small for it, lists it as not on the tablet, then downloads it on demand.
+    const QString pdf = m_dir.path() + "/consent.pdf";
+    std::ofstream(pdf.toStdString(), std::ios::binary) << "%PDF-1.4\n" << std::string(300000, 'c') << "\n%%EOF\n";
+    Run attached = sim({"attach", "--data", simDir, "--patient", patient, "--file", pdf, "--media-type",
+                        "application/pdf", "--kind", "consent", "--caption", "Signed consent"});
+    QVERIFY2(attached.exitCode == 0, qPrintable(attached.err));
+    QCOMPARE(sim({"sync", "--data", simDir}).exitCode, 0);
+    QVERIFY(store.replica()->setAttachmentBudget(1).isOk());
+    QVERIFY(syncApp(store));
+    QTRY_COMPARE(attachments.rows()->count(), 2);
+    QVariantMap consent;
+    for (const QVariantMap& row : attachments.rows()->rows()) {
+      if (row.value("kind").toString() == "consent") consent = row;
+    }
+    QCOMPARE(consent.value("caption").toString(), QString("Signed consent"));
+    QVERIFY(!consent.value("available").toBool());
+    QVERIFY(!attachments.notOnTablet().isEmpty());
+    QSignalSpy got(&store, &app::ChartStore::attachmentFetched);
+    store.fetchAttachment(patient, consent.value("hash").toString(), consent.value("size").toLongLong(),
+                          "application/pdf");
+    QVERIFY(got.wait(60000));
+    QVERIFY2(got.first().at(1).toBool(), qPrintable(got.first().at(2).toString()));
+    QTRY_VERIFY(attachments.rowFor(consent.value("entryId").toString()).value("available").toBool());
+    auto bytes = store.replica()->readAttachment(patient.toStdString(), consent.value("hash").toString().toStdString());
+    QVERIFY(bytes.isOk());
+    QCOMPARE(bytes.value().size(), std::size_t{9 + 300000 + 7});
+    // The tiny budget evicted the app's own photo too (the server holds it):
+    // the chart says so, and the nurse downloads it again to look at it.
+    QVariantMap heel;
+    for (const QVariantMap& row : attachments.rows()->rows()) {
+      if (row.value("hash").toString() == photoHash) heel = row;
+    }
+    QVERIFY(!heel.value("available").toBool());
+    QVERIFY(!heel.value("thumbSource").toString().isEmpty());  // thumbnails stay
+    QVERIFY(attachments.notOnTablet().startsWith("1 original"));
+    store.fetchAttachment(patient, photoHash, heel.value("size").toLongLong(), "image/png");
+    QVERIFY(got.wait(60000));
+    QVERIFY2(got.last().at(1).toBool(), qPrintable(got.last().at(2).toString()));
+    QTRY_VERIFY(attachments.notOnTablet().isEmpty());
+
+    // The photo, shown on the app through the image provider.
+    app::AttachmentImageProvider provider;
+    QSize size;
+    QCOMPARE(provider.requestImage("view/" + patient + "/" + photoHash, &size, QSize()).size(), QSize(1200, 600));
+    app::ChartStore::setInstance(nullptr);
+  }
+
   void appOpensAnotherClinicsChartByBreakGlass() {
     // A demo tablet charts the patient and syncs it to the server.
     app::StoreOptions demoOptions = offlineStoreOptions(m_dir.path() + "/bg-demo");

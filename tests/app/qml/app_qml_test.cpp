@@ -2,11 +2,14 @@
 // encrypted replica: see tst_flows.qml. The setup makes the tablet: two
 // patients, one with a high-risk penicillin allergy and a phone number two
 // devices changed concurrently (an open conflict).
+#include <QtQml/qqmlextensionplugin.h>
+
+#include <QImage>
 #include <QQmlContext>
 #include <QQmlEngine>
 #include <QTemporaryDir>
+#include <QUrl>
 #include <QtQuickTest>
-#include <QtQml/qqmlextensionplugin.h>
 
 #include "app/app_fixture.h"
 #include "kiosk.h"
@@ -86,6 +89,16 @@ class TestControl : public QObject {
   TestControl(app::Kiosk& kiosk, QString dir) : m_kiosk(kiosk), m_dir(std::move(dir)) {}
   Q_INVOKABLE bool startKiosk() {
     return m_kiosk.start(m_dir, platform::PassphraseVault::Strength::kMinimumForTests).isOk();
+  }
+  // A 1200 x 600 PNG (red left half, blue right) in the test's folder, as a
+  // file:// URL: what the platform's file dialog would hand over.
+  Q_INVOKABLE QString writePhoto(const QString& name) {
+    QImage image(1200, 600, QImage::Format_RGB32);
+    for (int y = 0; y < image.height(); ++y) {
+      for (int x = 0; x < image.width(); ++x) image.setPixel(x, y, x < 600 ? qRgb(220, 20, 20) : qRgb(20, 20, 220));
+    }
+    const QString path = m_dir + QStringLiteral("/") + name;
+    return image.save(path, "PNG") ? QUrl::fromLocalFile(path).toString() : QString();
   }
 
  private:

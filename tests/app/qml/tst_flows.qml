@@ -7,7 +7,8 @@ import Charta
 // passphrase first), search, a vital sign with a range error, a medication
 // that triggers the allergy alert, a note signed and then read-only, a
 // conflict resolved, a break-glass that cannot reach the server, a
-// break-glass copy shown read-only, and kiosk mode refusing to close without
+// break-glass copy shown read-only, a wound photo attached, opened, zoomed
+// and marked entered in error, and kiosk mode refusing to close without
 // its passphrase.
 TestCase {
     id: test
@@ -239,6 +240,61 @@ TestCase {
 
     // Kiosk mode (last: it closes the window): full screen, closing asks for
     // the kiosk passphrase, a wrong one keeps the window open.
+    function test_8z_attachPhotoViewAndZoom() {
+        openChart("Lindqvist")
+        tab("Photos and documents")
+        const grid = find("attachmentGrid")
+        const section = grid.parent
+        const before = grid.count
+        mouseClick(find("attachButton"))
+        const dialog = findChild(section, "attachDialog")
+        verify(dialog)
+        tryVerify(() => dialog.opened)
+        typeInto(findChild(dialog.contentItem, "attachCaption"), "Left heel")
+        // The file dialog is the platform's: the test hands over its choice.
+        const url = testControl.writePhoto("heel.png")
+        verify(url.length > 0)
+        dialog.attachFile(url)
+        compare(findChild(dialog.contentItem, "attachMessage").text, "")
+        tryVerify(() => !dialog.visible)
+        tryCompare(grid, "count", before + 1)
+        compare(section.attachments.series.length, 0)
+        const row = section.attachments.rows.get(0)
+        compare(row.caption, "Left heel")
+        compare(row.kind, "wound-photo")
+        waitForRendering(grid)
+        const thumb = findChild(grid, "thumbnail_0")
+        verify(thumb)
+        tryCompare(thumb, "status", Image.Ready)
+        compare(thumb.implicitWidth, 320)
+
+        mouseClick(grid.itemAtIndex(0))
+        const viewer = findChild(section, "attachmentViewer")
+        tryVerify(() => viewer.opened)
+        const image = findChild(viewer.contentItem, "viewerImage")
+        tryCompare(image, "status", Image.Ready)
+        compare(image.implicitWidth, 1200)
+        compare(image.implicitHeight, 600)
+        mouseClick(findChild(viewer.contentItem, "zoomIn"))
+        compare(viewer.zoom, 1.5)
+        compare(findChild(viewer.contentItem, "zoomLabel").text, "150 %")
+        mouseClick(findChild(viewer.contentItem, "zoomIn"))
+        compare(viewer.zoom, 2.25)
+        mouseClick(findChild(viewer.contentItem, "zoomOut"))
+        compare(viewer.zoom, 1.5)
+
+        mouseClick(findChild(viewer.contentItem, "markAttachmentError"))
+        const reason = findChild(viewer, "attachmentReason")
+        verify(reason)
+        tryVerify(() => reason.opened)
+        typeInto(findChild(reason.contentItem, "reasonField"), "Wrong patient")
+        mouseClick(findChild(reason.contentItem, "reasonConfirm"))
+        tryVerify(() => !viewer.visible)
+        tryCompare(section.attachments.rows, "count", before + 1)
+        tryVerify(() => section.attachments.rows.get(before).enteredInError)
+        compare(section.attachments.rows.get(before).statusReason, "Wrong patient")
+    }
+
     function test_9_kioskClosesOnlyWithItsPassphrase() {
         verify(!Kiosk.active)
         verify(testControl.startKiosk())
