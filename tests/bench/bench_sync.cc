@@ -640,37 +640,7 @@ Status writeElsewhere(Writer& w, Clinic& clinic, std::size_t count) {
 
 // --- the server side: admin and enrolment -------------------------------------------
 
-class Admin {
- public:
-  explicit Admin(const std::string& url) : m_http(url) {}
-
-  Status signIn() {
-    const HttpResult login = m_http.post(
-        "/v1/login", sjson::serialize(sjson::Object{{"username", "admin"}, {"password", "demo-admin-pass"}}));
-    const auto body = parseObject(login.body);
-    if (login.status != 200 || !body) return Status::ioError("sysadmin sign-in: " + describe(login));
-    m_auth = {{"Authorization", "Bearer " + stringMember(*body, "token")}};
-    return Status::ok();
-  }
-
-  crdt::Result<std::string> issueCode() {
-    const HttpResult r =
-        m_http.post("/v1/admin/enrolment-codes", sjson::serialize(sjson::Object{{"clinic", "demo"}}), m_auth);
-    const auto body = parseObject(r.body);
-    if (r.status != 201 || !body || stringMember(*body, "code").empty()) {
-      return Status::ioError("enrolment code: " + describe(r));
-    }
-    return stringMember(*body, "code");
-  }
-
-  HttpClient& http() { return m_http; }
-
- private:
-  HttpClient m_http;
-  HeaderList m_auth;
-};
-
-Status setUpWriter(Admin& admin, const std::string& url, Writer& w) {
+Status setUpWriter(DemoAdmin& admin, const std::string& url, Writer& w) {
   auto code = admin.issueCode();
   if (!code.isOk()) return code.status();
   auto transport = makeTransport(url);
@@ -823,7 +793,7 @@ Status verifyReplica(Tablet& t, const Clinic& clinic, ColdRun& run) {
   return Status::ok();
 }
 
-crdt::Result<ColdRun> coldSync(int n, Admin& admin, const ServerProcess& server, const std::string& dir,
+crdt::Result<ColdRun> coldSync(int n, DemoAdmin& admin, const ServerProcess& server, const std::string& dir,
                                const Clinic& clinic, Tablet& t) {
   ColdRun run;
   auto code = admin.issueCode();
@@ -1445,7 +1415,7 @@ int run(Options opt) {
     if (Status s = server.start(opt.serverBin, opt.workDir + "/server"); !s.isOk()) return fail(s, "charta-server");
     res.serverStartMs = msSince(s0);
     progress("charta-server listening at " + server.url() + " (pid " + std::to_string(server.pid()) + ")");
-    Admin admin(server.url());
+    DemoAdmin admin(server.url());
     if (Status s = admin.signIn(); !s.isOk()) return fail(s, "set-up");
 
     Writer writer;

@@ -6,6 +6,7 @@
 //   charta-bench server [--json] [--quick] [--seconds S] ...   (bench_server.h)
 //   charta-bench sync [--json] [--quick] [--skip-peer] ...       (bench_sync.h)
 //   charta-bench app [--json] [--patients N] [--years Y] ...    (bench_app.h)
+//   charta-bench attachments [--json] [--quick] [--size-mb N] ... (bench_attachments.h)
 //
 // Runs the same workload (bench_workload.h) in Charta (in this process) and in
 // Yjs and Automerge (node/peers.mjs, one node process each) and reports:
@@ -28,6 +29,7 @@
 #include <vector>
 
 #include "bench_app.h"
+#include "bench_attachments.h"
 #include "bench_charta.h"
 #include "bench_console.h"
 #include "bench_json.h"
@@ -55,6 +57,7 @@ int usage() {
                "       charta-bench sync --help     (the tablet's sync, side by side with PouchDB)\n"
                "       charta-bench app --help      (the tablet app's cold start and chart opening)\n"
                "       charta-bench console --help  (the sysadmin console with 10,000 open conflicts)\n"
+               "       charta-bench attachments --help  (photos and documents over loopback)\n"
                "  --json           print the report as one JSON object on stdout\n"
                "  --quick          a 1/20 workload (smoke test)\n"
                "  --peers-dir DIR  where the Node peers are installed (default: peers/ next to the executable)\n"
@@ -369,6 +372,9 @@ int main(int argc, char** argv) {
     return charta::bench::consoleBenchMain(argc - 1, argv + 1);
   }
   if (argc >= 2 && std::strcmp(argv[1], "app") == 0) return charta::bench::appBenchMain(argc - 1, argv + 1);
+  if (argc >= 2 && std::strcmp(argv[1], "attachments") == 0) {
+    return charta::bench::attachmentsBenchMain(argc - 1, argv + 1);
+  }
   if (argc < 2 || std::strcmp(argv[1], "crdt") != 0) return charta::bench::usage();
   Options opt;
   for (int i = 2; i < argc; ++i) {
