@@ -64,22 +64,9 @@ int usage() {
   return 2;
 }
 
-void progress(const std::string& msg) { std::fprintf(stderr, "charta-bench: %s\n", msg.c_str()); }
-
 int fail(const Status& s, const std::string& what) {
   std::fprintf(stderr, "charta-bench attachments: %s: %s\n", what.c_str(), s.toString().c_str());
   return 2;
-}
-
-double msSince(SteadyClock::time_point t) {
-  return std::chrono::duration<double, std::milli>(SteadyClock::now() - t).count();
-}
-
-double median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const std::size_t n = v.size();
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 // MiB per second for bytes moved in ms.

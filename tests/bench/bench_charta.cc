@@ -12,6 +12,7 @@
 #include <span>
 #include <unordered_map>
 
+#include "bench_process.h"
 #include "charta/crdt/op_codec.h"
 #include "charta/crdt/op_factory.h"
 
@@ -31,10 +32,6 @@ class SteppingClock final : public crdt::WallClock {
  private:
   std::uint64_t m_nowMs = 0;
 };
-
-double msSince(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-}
 
 crdt::FieldRef demographicRef(std::size_t fieldIndex) {
   crdt::FieldRef ref;

@@ -79,12 +79,6 @@ int fail(const Status& s, const std::string& what) {
   return 2;
 }
 
-void progress(const std::string& text) { std::fprintf(stderr, "charta-bench console: %s\n", text.c_str()); }
-
-double msSince(SteadyClock::time_point t) {
-  return std::chrono::duration<double, std::milli>(SteadyClock::now() - t).count();
-}
-
 std::int64_t intMember(const sjson::Value& v, std::string_view key) {
   const sjson::Value* m = v.find(key);
   return m != nullptr && m->asInt() ? *m->asInt() : -1;

@@ -121,8 +121,6 @@ int usage() {
   return 2;
 }
 
-void progress(const std::string& msg) { std::fprintf(stderr, "charta-bench: %s\n", msg.c_str()); }
-
 int fail(const Status& s, const std::string& what) {
   std::fprintf(stderr, "charta-bench: error: %s: %s\n", what.c_str(), s.toString().c_str());
   return 2;

@@ -130,22 +130,9 @@ int usage() {
   return 2;
 }
 
-void progress(const std::string& msg) { std::fprintf(stderr, "charta-bench: %s\n", msg.c_str()); }
-
 int fail(const Status& s, const std::string& what) {
   std::fprintf(stderr, "charta-bench: error: %s: %s\n", what.c_str(), s.toString().c_str());
   return 2;
-}
-
-double msSince(SteadyClock::time_point t) {
-  return std::chrono::duration<double, std::milli>(SteadyClock::now() - t).count();
-}
-
-double median(std::vector<double> v) {
-  if (v.empty()) return 0;
-  std::sort(v.begin(), v.end());
-  const std::size_t m = v.size() / 2;
-  return v.size() % 2 == 1 ? v[m] : (v[m - 1] + v[m]) / 2;
 }
 
 double toDouble(std::uint64_t v) { return static_cast<double>(v); }
