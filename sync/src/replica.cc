@@ -1622,6 +1622,13 @@ Status Replica::startNewEpoch(std::string_view epoch) {
   if (Status s = d.beginTx(); !s.isOk()) return s;
   // Break-glass copies belong to another clinic: the server would refuse them.
   Status s = d.db->exec("UPDATE ops SET state = 3 WHERE state = 1 AND patient NOT IN (SELECT patient FROM break_glass)");
+  // Attachments too: the restored server may lack blobs it acknowledged. Its
+  // answer to each declaration lists only the chunks it lacks.
+  if (s.isOk()) {
+    s = d.db->exec(
+        "UPDATE attachments SET upload = 1 WHERE state = 1 AND upload = 0 "
+        "AND patient NOT IN (SELECT patient FROM break_glass)");
+  }
   if (s.isOk()) s = d.setMeta("epoch", epoch);
   if (s.isOk()) s = d.setMeta("cursor", "0");
   if (s.isOk()) s = d.db->exec("UPDATE pending_entries SET cursor = 0");

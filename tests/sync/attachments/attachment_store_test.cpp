@@ -557,6 +557,30 @@ class AttachmentStoreTest : public QObject {
     QCOMPARE(filesIn(folderOf(path)).size(), std::size_t{3});
   }
 
+  // A server restored from a backup (a new epoch) may lack attachments it had
+  // acknowledged: the tablet offers every blob it holds again (the server's
+  // answer then lists only the chunks it lacks), as it re-pushes its ops.
+  void aNewEpochOffersEveryHeldBlobAgain() {
+    const std::string path = newPath();
+    auto r = make(path);
+    QVERIFY(r);
+    const std::string patient = newPatient(*r, "Epoch");
+    auto original = r->storeAttachment(patient, jpeg(kAttachmentChunkBytes + 10, 90), {"image/jpeg", 5, false});
+    auto thumb = r->storeAttachment(patient, png(20'000, 91), {"image/png", 5, true});
+    QVERIFY(original.isOk() && thumb.isOk());
+    QVERIFY(r->markAttachmentUploaded(patient, original.value().hash).isOk());
+    QVERIFY(r->markAttachmentUploaded(patient, thumb.value().hash).isOk());
+    QCOMPARE(r->attachmentCounts().toUpload, std::uint64_t{0});
+    QVERIFY(r->startNewEpoch("epoch-after-restore").isOk());
+    QCOMPARE(r->attachmentCounts().toUpload, std::uint64_t{2});
+    auto again = r->attachmentsToUpload();
+    QVERIFY(again.isOk());
+    QCOMPARE(again.value().size(), std::size_t{2});
+    // Until the server holds them again they are not evicted either.
+    QVERIFY(r->setAttachmentBudget(1).isOk());
+    QCOMPARE(r->evictAttachments().value(), std::size_t{0});
+  }
+
   void canariesNeverReachTheDisk() {
     const std::string path = newPath();
     const std::string canary = "CANARY-ATTACHMENT-PLAINTEXT-5521";

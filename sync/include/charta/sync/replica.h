@@ -256,8 +256,9 @@ class Replica {
   // locked; the owner then closes the replica and calls destroy().
   Status eraseEverything();
   // The server was restored from a backup (a new epoch): every op here goes
-  // back into the outbox (the server keeps what it has) and the cursor
-  // restarts at 0.
+  // back into the outbox (the server keeps what it has), every attachment
+  // blob held whole waits for upload again (the server asks only for the
+  // chunks it lacks), and the cursor restarts at 0.
   Status startNewEpoch(std::string_view epoch);
 
   // --- attachments (attachments.h) ---
