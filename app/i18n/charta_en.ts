@@ -67,52 +67,57 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/AttachDialog.qml" line="41"/>
+        <location filename="../qml/AttachDialog.qml" line="43"/>
         <source>Kind of attachment</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/AttachDialog.qml" line="48"/>
+        <location filename="../qml/AttachDialog.qml" line="53"/>
+        <source>What it is about: the patient, a visit or an entry</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/AttachDialog.qml" line="60"/>
         <source>Caption (what it shows)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/AttachDialog.qml" line="59"/>
+        <location filename="../qml/AttachDialog.qml" line="71"/>
         <source>Wound series (photos of the same wound over time)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/AttachDialog.qml" line="65"/>
+        <location filename="../qml/AttachDialog.qml" line="77"/>
         <source>Choose file…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/AttachDialog.qml" line="67"/>
+        <location filename="../qml/AttachDialog.qml" line="79"/>
         <source>Choose a photo or PDF file to attach</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/AttachDialog.qml" line="73"/>
+        <location filename="../qml/AttachDialog.qml" line="85"/>
         <source>Take photo…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/AttachDialog.qml" line="75"/>
+        <location filename="../qml/AttachDialog.qml" line="87"/>
         <source>Take a photo with the camera</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/AttachDialog.qml" line="91"/>
+        <location filename="../qml/AttachDialog.qml" line="103"/>
         <source>Choose a photo or document</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/AttachDialog.qml" line="92"/>
+        <location filename="../qml/AttachDialog.qml" line="104"/>
         <source>Photos and PDF documents (*.jpg *.jpeg *.png *.pdf)</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/AttachDialog.qml" line="92"/>
+        <location filename="../qml/AttachDialog.qml" line="104"/>
         <source>All files (*)</source>
         <translation type="unfinished"></translation>
     </message>
@@ -130,87 +135,92 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/AttachmentViewer.qml" line="101"/>
+        <location filename="../qml/AttachmentViewer.qml" line="88"/>
+        <source>about %1</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../qml/AttachmentViewer.qml" line="102"/>
         <source>Zoom out</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/AttachmentViewer.qml" line="116"/>
+        <location filename="../qml/AttachmentViewer.qml" line="117"/>
         <source>Zoom in</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/AttachmentViewer.qml" line="120"/>
+        <location filename="../qml/AttachmentViewer.qml" line="121"/>
         <source>Fit</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/AttachmentViewer.qml" line="123"/>
+        <location filename="../qml/AttachmentViewer.qml" line="124"/>
         <source>Fit the photo to the screen</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/AttachmentViewer.qml" line="130"/>
+        <location filename="../qml/AttachmentViewer.qml" line="131"/>
         <source>Downloading…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/AttachmentViewer.qml" line="130"/>
+        <location filename="../qml/AttachmentViewer.qml" line="131"/>
         <source>Download now</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/AttachmentViewer.qml" line="132"/>
+        <location filename="../qml/AttachmentViewer.qml" line="133"/>
         <source>Download this file to the tablet now</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/AttachmentViewer.qml" line="142"/>
+        <location filename="../qml/AttachmentViewer.qml" line="143"/>
         <source>Entered in error…</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/AttachmentViewer.qml" line="144"/>
+        <location filename="../qml/AttachmentViewer.qml" line="145"/>
         <source>Mark this attachment as entered in error</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/AttachmentViewer.qml" line="193"/>
+        <location filename="../qml/AttachmentViewer.qml" line="194"/>
         <source>Entered in error: %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/AttachmentViewer.qml" line="194"/>
+        <location filename="../qml/AttachmentViewer.qml" line="195"/>
         <source>Not on this tablet yet: it downloads at a later sync, or now with &quot;Download now&quot;.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/AttachmentViewer.qml" line="195"/>
+        <location filename="../qml/AttachmentViewer.qml" line="196"/>
         <source>PDF document %1 (%2), stored on this tablet. It opens in the clinic&apos;s record.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/AttachmentViewer.qml" line="200"/>
+        <location filename="../qml/AttachmentViewer.qml" line="201"/>
         <source>This photo cannot be shown: its stored copy did not pass its check. It was recorded in the audit trail.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/AttachmentViewer.qml" line="210"/>
+        <location filename="../qml/AttachmentViewer.qml" line="211"/>
         <source>Why is this attachment entered in error?</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/AttachmentViewer.qml" line="211"/>
+        <location filename="../qml/AttachmentViewer.qml" line="212"/>
         <source>Wrong patient</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/AttachmentViewer.qml" line="211"/>
+        <location filename="../qml/AttachmentViewer.qml" line="212"/>
         <source>Duplicate</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../qml/AttachmentViewer.qml" line="211"/>
+        <location filename="../qml/AttachmentViewer.qml" line="212"/>
         <source>Unclear photo</source>
         <translation type="unfinished"></translation>
     </message>
@@ -1243,33 +1253,63 @@
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/attachments_controller.cc" line="50"/>
+        <location filename="../src/attachments_controller.cc" line="48"/>
         <source>Wound photo</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/attachments_controller.cc" line="51"/>
+        <location filename="../src/attachments_controller.cc" line="49"/>
         <source>Consent</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/attachments_controller.cc" line="52"/>
+        <location filename="../src/attachments_controller.cc" line="50"/>
         <source>Referral</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/attachments_controller.cc" line="53"/>
+        <location filename="../src/attachments_controller.cc" line="51"/>
         <source>Outside result</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/attachments_controller.cc" line="54"/>
+        <location filename="../src/attachments_controller.cc" line="52"/>
         <source>Photo</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/attachments_controller.cc" line="55"/>
+        <location filename="../src/attachments_controller.cc" line="53"/>
         <source>Document</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/attachments_controller.cc" line="63"/>
+        <source>The patient</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/attachments_controller.cc" line="64"/>
+        <source>Visit</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/attachments_controller.cc" line="65"/>
+        <source>Problem</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/attachments_controller.cc" line="66"/>
+        <source>Allergy</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/attachments_controller.cc" line="67"/>
+        <source>Medication</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/attachments_controller.cc" line="68"/>
+        <source>Immunisation</source>
         <translation type="unfinished"></translation>
     </message>
 </context>
@@ -1759,17 +1799,22 @@
 <context>
     <name>charta::app::ChartAttachments</name>
     <message>
-        <location filename="../src/attachments_controller.cc" line="153"/>
+        <location filename="../src/attachments_controller.cc" line="147"/>
+        <source>an entry no longer shown</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/attachments_controller.cc" line="190"/>
         <source>entered in error</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/attachments_controller.cc" line="153"/>
+        <location filename="../src/attachments_controller.cc" line="190"/>
         <source>active</source>
         <translation type="unfinished"></translation>
     </message>
     <message numerus="yes">
-        <location filename="../src/attachments_controller.cc" line="180"/>
+        <location filename="../src/attachments_controller.cc" line="219"/>
         <source>%n original(s) (%1) not on this tablet yet: they download at the next syncs, newest first, within the tablet&apos;s storage budget.</source>
         <translation type="unfinished">
             <numerusform></numerusform>
@@ -1777,79 +1822,84 @@
         </translation>
     </message>
     <message>
-        <location filename="../src/attachments_controller.cc" line="214"/>
+        <location filename="../src/attachments_controller.cc" line="253"/>
         <source>Cannot open %1: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/attachments_controller.cc" line="214"/>
+        <location filename="../src/attachments_controller.cc" line="253"/>
         <source>the file</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/attachments_controller.cc" line="217"/>
-        <location filename="../src/attachments_controller.cc" line="244"/>
+        <location filename="../src/attachments_controller.cc" line="256"/>
+        <location filename="../src/attachments_controller.cc" line="288"/>
         <source>This file is too large to attach (%1; the limit is %2).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/attachments_controller.cc" line="221"/>
+        <location filename="../src/attachments_controller.cc" line="260"/>
         <source>Cannot read %1: %2</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/attachments_controller.cc" line="227"/>
+        <location filename="../src/attachments_controller.cc" line="266"/>
         <source>The camera gave no picture. Try again.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/attachments_controller.cc" line="229"/>
+        <location filename="../src/attachments_controller.cc" line="268"/>
         <source>The photo could not be saved as JPEG.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/attachments_controller.cc" line="235"/>
+        <location filename="../src/attachments_controller.cc" line="274"/>
         <source>No chart is open.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/attachments_controller.cc" line="236"/>
+        <location filename="../src/attachments_controller.cc" line="275"/>
         <source>This chart is read-only on this tablet (break-glass access).</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/attachments_controller.cc" line="238"/>
+        <location filename="../src/attachments_controller.cc" line="277"/>
         <source>This tablet is not enrolled.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/attachments_controller.cc" line="241"/>
+        <location filename="../src/attachments_controller.cc" line="280"/>
         <source>Choose what kind of file this is.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/attachments_controller.cc" line="242"/>
+        <location filename="../src/attachments_controller.cc" line="284"/>
+        <source>Choose what this is about again: that entry is not in the chart.</source>
+        <translation type="unfinished"></translation>
+    </message>
+    <message>
+        <location filename="../src/attachments_controller.cc" line="286"/>
         <source>The file is empty: nothing to attach.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/attachments_controller.cc" line="249"/>
+        <location filename="../src/attachments_controller.cc" line="293"/>
         <source>Only JPEG or PNG photos and PDF documents can be attached.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/attachments_controller.cc" line="262"/>
+        <location filename="../src/attachments_controller.cc" line="306"/>
         <source>This photo cannot be read: %1</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/attachments_controller.cc" line="265"/>
+        <location filename="../src/attachments_controller.cc" line="309"/>
         <source>The photo&apos;s thumbnail could not be made.</source>
         <translation type="unfinished"></translation>
     </message>
     <message>
-        <location filename="../src/attachments_controller.cc" line="269"/>
-        <location filename="../src/attachments_controller.cc" line="273"/>
+        <location filename="../src/attachments_controller.cc" line="313"/>
+        <location filename="../src/attachments_controller.cc" line="317"/>
         <source>Not saved (%1). Nothing was changed.</source>
         <translation type="unfinished"></translation>
     </message>

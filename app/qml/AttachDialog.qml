@@ -17,15 +17,17 @@ Dialog {
     standardButtons: Dialog.Cancel
 
     function attachFile(url) {
-        message.text = root.attachments.attachFile(url, kind.currentValue, caption.text, series.editText)
+        message.text = root.attachments.attachFile(url, kind.currentValue, caption.text, series.editText,
+                                                   about.currentValue)
         if (message.text.length === 0) root.close()
     }
     function attachImage(image) {
-        message.text = root.attachments.attachImage(image, kind.currentValue, caption.text, series.editText)
+        message.text = root.attachments.attachImage(image, kind.currentValue, caption.text, series.editText,
+                                                    about.currentValue)
         if (message.text.length === 0) root.close()
     }
 
-    onOpened: { message.text = ""; caption.text = ""; series.editText = "" }
+    onOpened: { message.text = ""; caption.text = ""; series.editText = ""; about.currentIndex = 0 }
 
     ColumnLayout {
         anchors.fill: parent
@@ -39,6 +41,16 @@ Dialog {
             textRole: "name"
             valueRole: "key"
             Accessible.name: qsTr("Kind of attachment")
+        }
+        ComboBox {
+            id: about
+            objectName: "attachAbout"
+            Layout.fillWidth: true
+            implicitHeight: Theme.touch
+            model: root.attachments.subjects
+            textRole: "name"
+            valueRole: "key"
+            Accessible.name: qsTr("What it is about: the patient, a visit or an entry")
         }
         TextField {
             id: caption

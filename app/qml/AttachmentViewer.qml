@@ -85,7 +85,8 @@ Popup {
                     Layout.fillWidth: true
                 }
                 Label {
-                    text: [root.row.kindName, root.row.taken, root.row.author, root.row.sizeText]
+                    text: [root.row.kindName, root.row.about ? qsTr("about %1").arg(root.row.about) : "",
+                           root.row.taken, root.row.author, root.row.sizeText]
                           .filter(function (s) { return s && s.length > 0 }).join("  ·  ")
                     color: Theme.mutedText
                     elide: Text.ElideRight

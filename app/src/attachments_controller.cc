@@ -23,16 +23,14 @@ namespace field = crdt::field;
 
 namespace {
 
-const QStringList kAttachmentRoles{QStringLiteral("entryId"),        QStringLiteral("caption"),
-                                   QStringLiteral("kind"),           QStringLiteral("kindName"),
-                                   QStringLiteral("mediaType"),      QStringLiteral("isImage"),
-                                   QStringLiteral("takenMs"),        QStringLiteral("taken"),
-                                   QStringLiteral("series"),         QStringLiteral("status"),
-                                   QStringLiteral("enteredInError"), QStringLiteral("statusReason"),
-                                   QStringLiteral("author"),         QStringLiteral("hash"),
-                                   QStringLiteral("available"),      QStringLiteral("thumbSource"),
-                                   QStringLiteral("viewSource"),     QStringLiteral("sizeText"),
-                                   QStringLiteral("fileName"),       QStringLiteral("size")};
+const QStringList kAttachmentRoles{
+    QStringLiteral("entryId"),     QStringLiteral("caption"),        QStringLiteral("kind"),
+    QStringLiteral("kindName"),    QStringLiteral("mediaType"),      QStringLiteral("isImage"),
+    QStringLiteral("takenMs"),     QStringLiteral("taken"),          QStringLiteral("series"),
+    QStringLiteral("status"),      QStringLiteral("enteredInError"), QStringLiteral("statusReason"),
+    QStringLiteral("author"),      QStringLiteral("hash"),           QStringLiteral("available"),
+    QStringLiteral("thumbSource"), QStringLiteral("viewSource"),     QStringLiteral("sizeText"),
+    QStringLiteral("fileName"),    QStringLiteral("size"),           QStringLiteral("about")};
 
 QString qs(const std::string& s) { return QString::fromStdString(s); }
 
@@ -56,6 +54,35 @@ QString kindName(const QString& kind) {
 }
 
 QString sizeText(std::int64_t bytes) { return QLocale().formattedDataSize(bytes, 1); }
+
+// What an attachment may be about, besides the patient: visits and entries
+// (not entered in error), each as "<collection>/<entry id>" with a name a
+// nurse reads.
+QVariantList subjectsOf(const crdt::ChartDocument& doc) {
+  QVariantList out{
+      QVariantMap{{QStringLiteral("key"), QString()}, {QStringLiteral("name"), QObject::tr("The patient")}}};
+  const std::pair<Collection, QString> kinds[] = {{Collection::kVisits, QObject::tr("Visit")},
+                                                  {Collection::kProblems, QObject::tr("Problem")},
+                                                  {Collection::kAllergies, QObject::tr("Allergy")},
+                                                  {Collection::kMedications, QObject::tr("Medication")},
+                                                  {Collection::kImmunisations, QObject::tr("Immunisation")}};
+  for (const auto& [collection, label] : kinds) {
+    for (const auto& [id, e] : doc.entries(collection)) {
+      if (e.currentStatus() == static_cast<std::int64_t>(crdt::EntryStatus::kEnteredInError)) continue;
+      QString name = qs(textOf(e.fieldValue(field::kDisplay)));
+      if (collection == Collection::kVisits) {
+        const std::int64_t start = intOf(e.fieldValue(field::kStart));
+        name = dateTimeText(start != 0 ? start : static_cast<std::int64_t>(e.created.wallMs));
+        if (const std::string why = textOf(e.fieldValue(field::kReason)); !why.empty()) name += " — " + qs(why);
+      }
+      if (name.isEmpty()) name = qs(textOf(e.fieldValue(field::kCode)));
+      out.append(
+          QVariantMap{{QStringLiteral("key"), qs(std::string(crdt::collectionName(collection))) + "/" + opIdText(id)},
+                      {QStringLiteral("name"), label + ": " + name}});
+    }
+  }
+  return out;
+}
 
 // JPEG, PNG or PDF by the bytes themselves; "" for anything else.
 std::string mediaTypeOf(std::string_view bytes) {
@@ -104,11 +131,21 @@ void ChartAttachments::rebuild() {
   sync::Replica* replica = m_chart && m_chart->store() ? m_chart->store()->replica() : nullptr;
   QList<QVariantMap> rows;
   QStringList series;
+  QVariantList subjects;
   std::size_t missing = 0;
   std::int64_t missingBytes = 0;
   if (doc && replica) {
     const std::string patient = doc->patientId();
     const QString patientText = qs(patient);
+    subjects = subjectsOf(*doc);
+    auto aboutName = [&](const QString& key) {
+      if (key.isEmpty()) return QString();  // the patient: nothing more to say
+      for (const QVariant& v : subjects) {
+        if (v.toMap().value(QStringLiteral("key")).toString() == key)
+          return v.toMap().value(QStringLiteral("name")).toString();
+      }
+      return key.isEmpty() ? QString() : tr("an entry no longer shown");
+    };
     auto onTablet = [&](const std::string& hash) {
       if (!crdt::isContentHash(hash)) return false;
       auto state = replica->attachmentState(patient, hash);
@@ -163,7 +200,8 @@ void ChartAttachments::rebuild() {
                            : QString()},
                       {QStringLiteral("sizeText"), size > 0 ? sizeText(size) : QString()},
                       {QStringLiteral("fileName"), fileName},
-                      {QStringLiteral("size"), static_cast<qlonglong>(size)}});
+                      {QStringLiteral("size"), static_cast<qlonglong>(size)},
+                      {QStringLiteral("about"), aboutName(qs(textOf(e.fieldValue(field::kSubject))))}});
     }
     // Newest first; entered-in-error at the end.
     std::stable_sort(rows.begin(), rows.end(), [](const QVariantMap& a, const QVariantMap& b) {
@@ -176,6 +214,7 @@ void ChartAttachments::rebuild() {
   series.sort();
   m_rows->setRows(rows);
   m_series = series;
+  m_subjects = subjects;
   m_notOnTablet = missing == 0 ? QString()
                                : tr("%n original(s) (%1) not on this tablet yet: they download at the next syncs, "
                                     "newest first, within the tablet's storage budget.",
@@ -207,7 +246,7 @@ QVariantList ChartAttachments::seriesRows(const QString& label) const {
 }
 
 QString ChartAttachments::attachFile(const QUrl& url, const QString& kind, const QString& caption,
-                                     const QString& series) {
+                                     const QString& series, const QString& subject) {
   const QString path = url.isLocalFile() ? url.toLocalFile() : url.toString();
   QFile file(path);
   if (path.isEmpty() || !file.open(QIODevice::ReadOnly)) {
@@ -219,19 +258,19 @@ QString ChartAttachments::attachFile(const QUrl& url, const QString& kind, const
   }
   const QByteArray bytes = file.readAll();
   if (file.error() != QFileDevice::NoError) return tr("Cannot read %1: %2").arg(path, file.errorString());
-  return attachBytes(bytes, QFileInfo(path).fileName(), kind, caption, series);
+  return attachBytes(bytes, QFileInfo(path).fileName(), kind, caption, series, subject);
 }
 
 QString ChartAttachments::attachImage(const QImage& image, const QString& kind, const QString& caption,
-                                      const QString& series) {
+                                      const QString& series, const QString& subject) {
   if (image.isNull()) return tr("The camera gave no picture. Try again.");
   const QByteArray jpeg = jpegOf(image, 90);
   if (jpeg.isEmpty()) return tr("The photo could not be saved as JPEG.");
-  return attachBytes(jpeg, QString(), kind, caption, series);
+  return attachBytes(jpeg, QString(), kind, caption, series, subject);
 }
 
 QString ChartAttachments::attachBytes(const QByteArray& bytes, const QString& fileName, const QString& kind,
-                                      const QString& caption, const QString& series) {
+                                      const QString& caption, const QString& series, const QString& subject) {
   if (!m_chart || !m_chart->store() || !m_chart->document()) return tr("No chart is open.");
   if (m_chart->readOnly()) return tr("This chart is read-only on this tablet (break-glass access).");
   sync::Replica* replica = m_chart->store()->replica();
@@ -239,6 +278,11 @@ QString ChartAttachments::attachBytes(const QByteArray& bytes, const QString& fi
   const std::string kindKey = kind.toStdString();
   const auto kinds = crdt::attachmentKinds();
   if (std::find(kinds.begin(), kinds.end(), kindKey) == kinds.end()) return tr("Choose what kind of file this is.");
+  if (!subject.isEmpty() && std::none_of(m_subjects.begin(), m_subjects.end(), [&](const QVariant& v) {
+        return v.toMap().value(QStringLiteral("key")).toString() == subject;
+      })) {
+    return tr("Choose what this is about again: that entry is not in the chart.");
+  }
   if (bytes.isEmpty()) return tr("The file is empty: nothing to attach.");
   if (static_cast<std::uint64_t>(bytes.size()) > sync::kMaxAttachmentBytes) {
     return tr("This file is too large to attach (%1; the limit is %2).")
@@ -281,6 +325,7 @@ QString ChartAttachments::attachBytes(const QByteArray& bytes, const QString& fi
   if (const QString c = caption.trimmed(); !c.isEmpty()) fields.push_back({field::kDisplay, Value{c.toStdString()}});
   if (const QString s = series.trimmed(); !s.isEmpty()) fields.push_back({field::kSeries, Value{s.toStdString()}});
   if (!fileName.isEmpty()) fields.push_back({field::kFileName, Value{fileName.toStdString()}});
+  if (!subject.isEmpty()) fields.push_back({field::kSubject, Value{subject.toStdString()}});
   const crdt::OpId visit = m_chart->visitForNewItem();
   return m_chart->doEdit([&](crdt::OpFactory& fac, const crdt::ChartDocument& doc) {
     return fac.addEntry(doc, Collection::kAttachments, fields, visit);

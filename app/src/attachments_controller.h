@@ -43,6 +43,9 @@ class ChartAttachments : public QObject {
   Q_PROPERTY(bool cameraAvailable READ cameraAvailable CONSTANT)
   // {key, name} of every kind of attachment, in the form's order.
   Q_PROPERTY(QVariantList kinds READ kinds CONSTANT)
+  // {key, name} of what an attachment may be about: the patient (key ""),
+  // then each visit and entry of the chart ("problems/r1.4").
+  Q_PROPERTY(QVariantList subjects READ subjects NOTIFY changed)
 
  public:
   explicit ChartAttachments(QObject* parent = nullptr);
@@ -54,15 +57,18 @@ class ChartAttachments : public QObject {
   QString notOnTablet() const { return m_notOnTablet; }
   bool cameraAvailable() const;
   QVariantList kinds() const;
+  QVariantList subjects() const { return m_subjects; }
 
-  // Attaches a local file (a picked file: file:// URL). "" or why not.
-  Q_INVOKABLE QString attachFile(const QUrl& file, const QString& kind, const QString& caption, const QString& series);
+  // Attaches a local file (a picked file: file:// URL) about `subject` (a
+  // key of subjects(); empty: the patient). "" or why not.
+  Q_INVOKABLE QString attachFile(const QUrl& file, const QString& kind, const QString& caption, const QString& series,
+                                 const QString& subject = {});
   // Attaches a photo taken with the camera (kept as JPEG). "" or why not.
   Q_INVOKABLE QString attachImage(const QImage& image, const QString& kind, const QString& caption,
-                                  const QString& series);
+                                  const QString& series, const QString& subject = {});
   // Attaches bytes (JPEG, PNG or PDF); the two calls above end here.
   QString attachBytes(const QByteArray& bytes, const QString& fileName, const QString& kind, const QString& caption,
-                      const QString& series);
+                      const QString& series, const QString& subject = {});
   // The row of one attachment entry (an empty map when there is none).
   Q_INVOKABLE QVariantMap rowFor(const QString& entryId) const;
   // The rows of one wound series, oldest first (side by side over time).
@@ -81,6 +87,7 @@ class ChartAttachments : public QObject {
   ChartController* m_chart = nullptr;
   RowModel* m_rows;
   QStringList m_series;
+  QVariantList m_subjects;
   QString m_notOnTablet;
 };
 

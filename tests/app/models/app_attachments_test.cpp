@@ -23,6 +23,7 @@
 #include "attachments_controller.h"
 #include "chart_controller.h"
 #include "new_patient_controller.h"
+#include "text_format.h"
 
 using namespace charta;
 using namespace charta::app;
@@ -236,6 +237,36 @@ class AppAttachmentsTest : public QObject {
     QCOMPARE(last.value("statusReason").toString(), QString("Duplicate"));
     QVERIFY(last.value("thumbSource").toString().isEmpty());
     QCOMPARE(attachments.seriesRows("left heel").size(), 2);
+  }
+
+  void aDocumentMayBeAboutAVisitOrAnEntry() {
+    ChartController chart(m_store.get(), nullptr);
+    chart.setPatientId(m_patient);
+    QCOMPARE(chart.addProblem("Pressure ulcer, left heel", "2026-11-01"), QString());
+    ChartAttachments attachments;
+    attachments.setChart(&chart);
+    QString ulcer;
+    bool visitOffered = false;
+    for (const QVariant& v : attachments.subjects()) {
+      const QVariantMap m = v.toMap();
+      if (m.value("name").toString() == "Problem: Pressure ulcer, left heel") ulcer = m.value("key").toString();
+      visitOffered = visitOffered || m.value("key").toString().startsWith("visits/");
+    }
+    QVERIFY(attachments.subjects().first().toMap().value("key").toString().isEmpty());  // the patient first
+    QVERIFY(visitOffered);
+    QVERIFY(ulcer.startsWith("problems/"));
+    const QString pdf = writeFile(m_files, "referral.pdf", "%PDF-1.4\nreferral to the wound clinic\n%%EOF\n");
+    QCOMPARE(attachments.attachFile(QUrl::fromLocalFile(pdf), "referral", "Wound clinic", "", ulcer), QString());
+    QVariantMap row;
+    for (const QVariantMap& r : attachments.rows()->rows()) {
+      if (r.value("caption").toString() == "Wound clinic") row = r;
+    }
+    QCOMPARE(row.value("about").toString(), QString("Problem: Pressure ulcer, left heel"));
+    const crdt::Entry* entry = chart.document()->findEntry(*parseOpIdText(row.value("entryId").toString()));
+    QVERIFY(entry);
+    QCOMPARE(QString::fromStdString(std::get<std::string>(entry->fieldValue(crdt::field::kSubject))), ulcer);
+    QCOMPARE(attachments.attachFile(QUrl::fromLocalFile(pdf), "referral", "", "", "problems/r9.999"),
+             QString("Choose what this is about again: that entry is not in the chart."));
   }
 
   // The viewer never shows a photo whose stored file was changed.
