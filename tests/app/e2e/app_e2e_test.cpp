@@ -6,8 +6,9 @@
 // state hashes on both. Then a tablet of another clinic opens a demo patient
 // by break-glass: read-only, marked, audited on the server. Last, photos and
 // documents travel both ways: a wound photo attached on the app reaches the
-// headless tablet identical, and a PDF attached there shows on the app, kept
-// off it by a tiny storage budget until the nurse downloads it.
+// headless tablet identical; both then attach offline (another photo, a PDF)
+// and both end with all three; the app, with a tiny storage budget, keeps
+// originals off the tablet until the nurse downloads them.
 #include <QImage>
 #include <QProcess>
 #include <QSignalSpy>
@@ -237,8 +238,12 @@ class AppE2eTest : public QObject {
     QVERIFY(original.open(QIODevice::ReadOnly) && arrived.open(QIODevice::ReadOnly));
     QVERIFY(original.readAll() == arrived.readAll());
 
-    // The headless tablet attaches a consent form; the app, with a budget too
-    // small for it, lists it as not on the tablet, then downloads it on demand.
+    // Both attach offline: the app a second photo, the headless tablet a
+    // consent form. After both sync, both have all three. The app, with a
+    // budget too small for originals, lists them as not on the tablet, then
+    // downloads one on demand.
+    QImage day2 = photo.mirrored(true, false);
+    QCOMPARE(attachments.attachImage(day2, "wound-photo", "Heel, day 2", "left heel"), QString());
     const QString pdf = m_dir.path() + "/consent.pdf";
     std::ofstream(pdf.toStdString(), std::ios::binary) << "%PDF-1.4\n" << std::string(300000, 'c') << "\n%%EOF\n";
     Run attached = sim({"attach", "--data", simDir, "--patient", patient, "--file", pdf, "--media-type",
@@ -247,7 +252,12 @@ class AppE2eTest : public QObject {
     QCOMPARE(sim({"sync", "--data", simDir}).exitCode, 0);
     QVERIFY(store.replica()->setAttachmentBudget(1).isOk());
     QVERIFY(syncApp(store));
-    QTRY_COMPARE(attachments.rows()->count(), 2);
+    QTRY_COMPARE(attachments.rows()->count(), 3);
+    QCOMPARE(sim({"sync", "--data", simDir}).exitCode, 0);
+    Run listed = sim({"attachments", "--data", simDir, "--patient", patient});
+    QVERIFY2(listed.exitCode == 0, qPrintable(listed.err));
+    QCOMPARE(listed.out.split('\n', Qt::SkipEmptyParts).size(), 3);
+    QCOMPARE(attachments.seriesRows("left heel").size(), 2);
     QVariantMap consent;
     for (const QVariantMap& row : attachments.rows()->rows()) {
       if (row.value("kind").toString() == "consent") consent = row;
@@ -272,11 +282,11 @@ class AppE2eTest : public QObject {
     }
     QVERIFY(!heel.value("available").toBool());
     QVERIFY(!heel.value("thumbSource").toString().isEmpty());  // thumbnails stay
-    QVERIFY(attachments.notOnTablet().startsWith("1 original"));
+    QVERIFY(attachments.notOnTablet().startsWith("2 original"));
     store.fetchAttachment(patient, photoHash, heel.value("size").toLongLong(), "image/png");
     QVERIFY(got.wait(60000));
     QVERIFY2(got.last().at(1).toBool(), qPrintable(got.last().at(2).toString()));
-    QTRY_VERIFY(attachments.notOnTablet().isEmpty());
+    QTRY_VERIFY(attachments.notOnTablet().startsWith("1 original"));  // day 2 is still off the tablet
 
     // The photo, shown on the app through the image provider.
     app::AttachmentImageProvider provider;
