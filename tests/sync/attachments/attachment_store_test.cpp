@@ -11,6 +11,7 @@
 #include <set>
 #include <sstream>
 
+#include "attachment_bytes.h"
 #include "charta/platform/passphrase_vault.h"
 #include "charta/sync/attachments.h"
 #include "charta/sync/crypto.h"
@@ -25,6 +26,9 @@ using crdt::Collection;
 using crdt::FieldRef;
 using crdt::Value;
 using Code = crdt::Status::Code;
+
+using charta::test::jpeg;
+using charta::test::png;
 
 namespace {
 
@@ -49,27 +53,6 @@ std::set<std::string> filesIn(const std::string& folder) {
     if (name != "." && name != "..") out.insert(name);
   }
   ::closedir(dir);
-  return out;
-}
-
-// A "JPEG" of n bytes: the signature, then bytes from seed (a filler, not
-// an image: the tablet checks the signature only).
-std::string jpeg(std::size_t n, std::uint64_t seed) {
-  std::string out("\xFF\xD8\xFF\xE0", 4);
-  std::uint64_t s = seed * 0x9E3779B97F4A7C15ull + 1;
-  while (out.size() < n) {
-    s ^= s << 13;
-    s ^= s >> 7;
-    s ^= s << 17;
-    out.push_back(static_cast<char>(s & 0xff));
-  }
-  out.resize(n);
-  return out;
-}
-
-std::string png(std::size_t n, std::uint64_t seed) {
-  std::string out = jpeg(n, seed);
-  out.replace(0, 8, std::string("\x89PNG\r\n\x1A\n", 8));
   return out;
 }
 

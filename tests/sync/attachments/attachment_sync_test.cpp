@@ -8,6 +8,7 @@
 #include <QTemporaryDir>
 #include <QtTest>
 
+#include "attachment_bytes.h"
 #include "charta/platform/passphrase_vault.h"
 #include "charta/sync/attachments.h"
 #include "charta/sync/crypto.h"
@@ -27,19 +28,6 @@ namespace field = crdt::field;
 namespace {
 
 constexpr const char* kPassphrase = "demo-nurse-pass";
-
-std::string jpeg(std::size_t n, std::uint64_t seed) {
-  std::string out("\xFF\xD8\xFF\xE0", 4);
-  std::uint64_t s = seed * 0x9E3779B97F4A7C15ull + 1;
-  while (out.size() < n) {
-    s ^= s << 13;
-    s ^= s >> 7;
-    s ^= s << 17;
-    out.push_back(static_cast<char>(s & 0xff));
-  }
-  out.resize(n);
-  return out;
-}
 
 struct Device {
   std::string path;

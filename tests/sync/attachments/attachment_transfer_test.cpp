@@ -10,6 +10,7 @@
 #include <map>
 #include <set>
 
+#include "attachment_bytes.h"
 #include "charta/platform/passphrase_vault.h"
 #include "charta/sync/attachments.h"
 #include "charta/sync/crypto.h"
@@ -23,26 +24,10 @@ using crdt::FieldValue;
 using crdt::Value;
 namespace field = crdt::field;
 
+using charta::test::jpeg;
+using charta::test::png;
+
 namespace {
-
-std::string jpeg(std::size_t n, std::uint64_t seed) {
-  std::string out("\xFF\xD8\xFF\xE0", 4);
-  std::uint64_t s = seed * 0x9E3779B97F4A7C15ull + 1;
-  while (out.size() < n) {
-    s ^= s << 13;
-    s ^= s >> 7;
-    s ^= s << 17;
-    out.push_back(static_cast<char>(s & 0xff));
-  }
-  out.resize(n);
-  return out;
-}
-
-std::string png(std::size_t n, std::uint64_t seed) {
-  std::string out = jpeg(n, seed);
-  out.replace(0, 8, std::string("\x89PNG\r\n\x1A\n", 8));
-  return out;
-}
 
 CallError httpError(int status, std::string code, std::string message) {
   return callErrorForStatus(status, std::move(code), std::move(message));
