@@ -71,7 +71,13 @@ Result<ApplyOutcome> ChartDocument::apply(const Op& op) {
   forEachReference(op, [&](const OpId& dep) {
     if (dep.replica == op.id.replica && dep.seq >= op.id.seq) selfReference = true;
   });
-  if (selfReference) return reject(op.id, "op " + toString(op.id) + " depends on itself or a later op of its device");
+  if (selfReference) {
+    // Ops already held for this one are rejected with it now, as they would
+    // be had it arrived first: every order of the same ops gives one chart.
+    Status s = reject(op.id, "op " + toString(op.id) + " depends on itself or a later op of its device");
+    releaseWaiters(op.id);
+    return s;
+  }
   if (!dependenciesSettled(op)) {
     for (const OpId& dep : dependenciesOf(op)) {
       if (!isSettled(dep)) m_waiters[dep].push_back(op.id);
@@ -102,10 +108,15 @@ Status ChartDocument::reject(const OpId& id, std::string reason) {
 
 Status ChartDocument::settle(const Op& op) {
   Status result = settleOne(op);
-  if (m_waiters.empty()) return result;  // nothing is held: the common case
+  releaseWaiters(op.id);
+  return result;
+}
+
+void ChartDocument::releaseWaiters(const OpId& settled) {
+  if (m_waiters.empty()) return;  // nothing is held: the common case
   // Settle every held op that now has all its dependencies (iteratively: a
   // long chain of held ops must not recurse).
-  std::vector<OpId> ready{op.id};
+  std::vector<OpId> ready{settled};
   while (!ready.empty()) {
     const OpId done = ready.back();
     ready.pop_back();
@@ -123,7 +134,6 @@ Status ChartDocument::settle(const Op& op) {
       ready.push_back(next.id);
     }
   }
-  return result;
 }
 
 Status ChartDocument::settleOne(const Op& op) {

@@ -117,6 +117,9 @@ class ChartDocument {
   // then settle the held ops that were waiting for it.
   Status settle(const Op& op);
   Status settleOne(const Op& op);
+  // Settles the held ops that were waiting for `settled` (now applied or
+  // rejected), and those waiting for them in turn.
+  void releaseWaiters(const OpId& settled);
   bool isSettled(const OpId& id) const { return m_applied.contains(id) || m_rejected.contains(id); }
   bool dependenciesSettled(const Op& op) const;
   // Remembers the op as rejected for this reason and returns kRejected.
