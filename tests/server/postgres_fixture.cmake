@@ -10,7 +10,8 @@
 # caller a fresh database.
 include_guard(GLOBAL)
 
-set(CHARTA_PG_STATE_DIR ${CMAKE_BINARY_DIR}/postgres-cluster)
+# Cached so that suites in other folders see it after the include guard.
+set(CHARTA_PG_STATE_DIR ${CMAKE_BINARY_DIR}/postgres-cluster CACHE INTERNAL "the PostgreSQL test cluster state")
 
 add_test(NAME postgres_cluster_start
          COMMAND ${PROJECT_SOURCE_DIR}/scripts/pg-cluster start ${CHARTA_PG_STATE_DIR})

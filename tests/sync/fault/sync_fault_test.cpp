@@ -8,7 +8,6 @@
 // CHARTA_FAULT_ROUNDS (default 6) sets how many rounds of chaos run;
 // CHARTA_SIM_BIN is the charta-sim program for the kill -9 test.
 #include <signal.h>
-#include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -19,59 +18,13 @@
 #include <fstream>
 
 #include "charta/platform/passphrase_vault.h"
-#include "charta/sync/engine.h"
-#include "random_edits.h"
+#include "fault_fleet.h"
 #include "server/api/api_harness.h"
 #include "support/fault_proxy.h"
 
 using namespace charta;
 using namespace charta::sync;
 using namespace charta::test;
-
-namespace {
-
-constexpr const char* kPassphrase = "demo-nurse-pass";
-
-int envInt(const char* name, int fallback) {
-  const char* v = std::getenv(name);
-  return v && *v ? std::atoi(v) : fallback;
-}
-
-std::int64_t serverOpRows(const std::string& dataDir) {
-  sqlite3* db = nullptr;
-  if (sqlite3_open_v2((dataDir + "/charta.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) return -1;
-  sqlite3_stmt* st = nullptr;
-  std::int64_t n = -1;
-  if (sqlite3_prepare_v2(db, "SELECT COUNT(*), COUNT(DISTINCT replica || '.' || seq) FROM ops", -1, &st, nullptr) ==
-          SQLITE_OK &&
-      sqlite3_step(st) == SQLITE_ROW) {
-    n = sqlite3_column_int64(st, 0) == sqlite3_column_int64(st, 1) ? sqlite3_column_int64(st, 0) : -2;
-  }
-  sqlite3_finalize(st);
-  sqlite3_close(db);
-  return n;
-}
-
-struct Device {
-  std::string path;
-  std::unique_ptr<Transport> direct;  // for enrolment (never retried)
-  std::unique_ptr<Transport> viaProxy;
-  std::unique_ptr<Replica> replica;
-  std::unique_ptr<SyncEngine> engine;
-  std::unique_ptr<RandomEditor> editor;
-};
-
-// Every op stored on a replica: the sum over its patients.
-std::uint64_t opsOn(Replica& r) {
-  std::uint64_t n = 0;
-  for (const auto& p : r.patients()) {
-    auto s = r.summary(p);
-    if (s.isOk()) n += s.value().opCount;
-  }
-  return n;
-}
-
-}  // namespace
 
 class SyncFaultTest : public QObject {
   Q_OBJECT
@@ -87,30 +40,17 @@ class SyncFaultTest : public QObject {
     return str(parseJson(m_admin->post("/v1/admin/enrolment-codes", json::Object{{"clinic", "demo"}}).body), "code");
   }
 
-  std::unique_ptr<Device> enrol(std::uint64_t seed, std::size_t pullPage) {
-    auto d = std::make_unique<Device>();
-    d->path = m_dir.path().toStdString() + "/device-" + std::to_string(++m_devices) + ".db";
+  std::unique_ptr<FleetDevice> enrol(std::uint64_t seed, std::size_t pullPage) {
+    FleetDeviceSetup setup;
+    setup.path = m_dir.path().toStdString() + "/device-" + std::to_string(++m_devices) + ".db";
+    setup.serverUrl = m_server.url();
+    setup.syncUrl = m_proxy->baseUrl();
+    setup.code = newCode();
+    setup.seed = seed;
+    setup.pullPageOps = pullPage;
     std::string error;
-    d->direct = makeHttpTransport(HttpTransportOptions{m_server.url(), {}, 10000}, &error);
-    d->viaProxy = makeHttpTransport(HttpTransportOptions{m_proxy->baseUrl(), {}, 3000}, &error);
-    if (!d->direct || !d->viaProxy) return nullptr;
-    auto r = SyncEngine::enrol(*d->direct, d->path, m_server.url(), newCode(), "chaos", m_vault, "nurse", kPassphrase,
-                               kPassphrase);
-    if (!r.isOk()) {
-      qWarning() << r.status().toString().c_str();
-      return nullptr;
-    }
-    d->replica = std::move(r).value();
-    EngineOptions options;
-    options.maxAttempts = 3;
-    options.pullPageOps = pullPage;
-    options.pushBatchOps = 40;
-    options.backoffBaseMs = 1;
-    options.backoffMaxMs = 5;
-    options.jitterSeed = seed;
-    options.passwordFor = [](const std::string&) { return std::optional<std::string>(kPassphrase); };
-    d->engine = std::make_unique<SyncEngine>(*d->replica, *d->viaProxy, options);
-    d->editor = std::make_unique<RandomEditor>(*d->replica, seed, 4);
+    auto d = enrolFleetDevice(setup, m_vault, &error);
+    if (!d) qWarning() << error.c_str();
     return d;
   }
 
@@ -126,7 +66,7 @@ class SyncFaultTest : public QObject {
 
   void convergenceThroughChaos() {
     const int rounds = envInt("CHARTA_FAULT_ROUNDS", 6);
-    std::vector<std::unique_ptr<Device>> devices;
+    std::vector<std::unique_ptr<FleetDevice>> devices;
     for (std::uint64_t i = 0; i < 4; ++i) {
       devices.push_back(enrol(100 + i, 25));
       QVERIFY(devices.back());
@@ -197,7 +137,7 @@ class SyncFaultTest : public QObject {
     const std::string passFile = m_dir.path().toStdString() + "/pass";
     {
       std::ofstream out(passFile);
-      out << kPassphrase << "\n";
+      out << kFleetPassphrase << "\n";
     }
     auto run = [&](const QStringList& args, int timeoutMs = 60000) {
       QProcess p;

@@ -20,3 +20,29 @@ charta_add_test(NAME sync_fault_test SOURCES fault/sync_fault_test.cpp LABELS sy
                 TIMEOUT 600 ENVIRONMENT CHARTA_SIM_BIN=$<TARGET_FILE:charta-sim>)
 target_include_directories(sync_fault_test PRIVATE ${PROJECT_SOURCE_DIR}/tests ${PROJECT_SOURCE_DIR}/server/src)
 add_dependencies(sync_fault_test charta-sim)
+
+# Five tablets with clocks from 1970 to a year ahead, each behind its own
+# faulty proxy: one server on SQLite, or two on one PostgreSQL database.
+include(${PROJECT_SOURCE_DIR}/tests/server/postgres_fixture.cmake)
+foreach(backend sqlite postgres)
+  charta_add_test(NAME sync_clock_chaos_${backend}_test SOURCES fault/clock_chaos_test.cpp LABELS sync fault
+                  LIBS charta_sync charta_sim_edits charta_platform charta_server charta_server_util charta_server_db
+                       charta_test_http charta_test_postgres charta_test_fault_proxy PkgConfig::SQLITE3 Threads::Threads
+                  TIMEOUT 600)
+  target_include_directories(sync_clock_chaos_${backend}_test PRIVATE ${PROJECT_SOURCE_DIR}/tests
+                             ${PROJECT_SOURCE_DIR}/server/src)
+endforeach()
+target_compile_definitions(sync_clock_chaos_postgres_test PRIVATE CHARTA_CHAOS_TEST_POSTGRES=1)
+charta_requires_postgres(sync_clock_chaos_postgres_test)
+
+# The server restored from a backup 1,000 ops old while tablets keep working.
+foreach(backend sqlite postgres)
+  charta_add_test(NAME sync_restore_${backend}_test SOURCES fault/restore_test.cpp LABELS sync fault
+                  LIBS charta_sync charta_sim_edits charta_platform charta_server charta_server_util charta_server_db
+                       charta_test_http charta_test_postgres PkgConfig::SQLITE3 Threads::Threads
+                  TIMEOUT 600)
+  target_include_directories(sync_restore_${backend}_test PRIVATE ${PROJECT_SOURCE_DIR}/tests
+                             ${PROJECT_SOURCE_DIR}/server/src)
+endforeach()
+target_compile_definitions(sync_restore_postgres_test PRIVATE CHARTA_RESTORE_TEST_POSTGRES=1)
+charta_requires_postgres(sync_restore_postgres_test)
