@@ -283,6 +283,11 @@ HttpResponse Api::handle(const HttpRequest& req) {
     }
   }
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  // A state-changing request went through: the storage takes writes again.
+  if (route && resp.status < 300 && req.method != "GET" && req.method != "HEAD" &&
+      m_storageFullSince.load(std::memory_order_relaxed) != 0 && m_storageFullSince.exchange(0) != 0) {
+    m_log.warn("storage.writable", {{"message", "writes are stored again"}});
+  }
   m_metrics.request(routeName, resp.status);
   if (resp.status >= 400 && resp.status < 500) m_metrics.error("client");
   if (route && (routeName == "push" || routeName == "pull") && resp.status < 400) {
@@ -328,6 +333,21 @@ HttpResponse statusResponse(Api& api, const Status& s) {
     case Status::Code::kNotFound: return errorResponse(404, "not_found", s.message());
     case Status::Code::kAlreadyExists: return errorResponse(409, "exists", s.message());
     case Status::Code::kIoError:
+      if (dbIsStorageFull(s)) {
+        std::int64_t none = 0;
+        ApiRoutes::storageFullSince(api).compare_exchange_strong(none, nowMs());
+        ApiRoutes::metricsOf(api).error("storage_full");
+        ApiRoutes::log(api).error("storage.full", {{"message", s.message()},
+                                                   {"hint",
+                                                    "the store's disk is full (or a file-size limit was "
+                                                    "reached): writes are refused until there is room, "
+                                                    "then resume by themselves"}});
+        HttpResponse r = errorResponse(507, "insufficient_storage",
+                                       "the server's storage is full: nothing of this request was stored; "
+                                       "retry later");
+        r.headers.emplace_back("Retry-After", "30");
+        return r;
+      }
       ApiRoutes::metricsOf(api).error("storage");
       ApiRoutes::log(api).error("storage.error", {{"message", s.message()}});
       return errorResponse(503, "unavailable", "storage is unavailable; retry later");
@@ -378,8 +398,10 @@ bool mayActOnClinic(const User& user, const std::string& clinic) {
 HttpResponse ApiRoutes::healthz(Api& api, Api::Call&) {
   auto epoch = api.m_store.readEpoch();
   if (!epoch.isOk()) return errorResponse(503, "unavailable", "storage is unavailable");
-  return jsonResponse(200,
-                      json::Object{{"status", "ok"}, {"store", api.m_store.backendName()}, {"epoch", epoch.value()}});
+  json::Object health{{"status", "ok"}, {"store", api.m_store.backendName()}, {"epoch", epoch.value()}};
+  // Reads still work on a full storage; writes are refused (507) until there is room.
+  if (std::int64_t since = api.m_storageFullSince.load(); since != 0) health.emplace_back("storage_full_since", since);
+  return jsonResponse(200, health);
 }
 
 HttpResponse ApiRoutes::metrics(Api& api, Api::Call&) {
@@ -402,6 +424,8 @@ HttpResponse ApiRoutes::metrics(Api& api, Api::Call&) {
         {"charta_op_sequence", "The last server sequence assigned.", "SELECT op_seq FROM head WHERE id = 1"},
         {"charta_patients", "Charts in the store.", "SELECT COUNT(*) FROM patients"},
     };
+    gauges["charta_storage_full"] = {"1 while writes are refused because the storage is full, else 0.",
+                                     api.m_storageFullSince.load() != 0 ? 1.0 : 0.0};
     for (const G& g : gs) {
       auto v = q(g.sql);
       if (!v.isOk()) return v.status();

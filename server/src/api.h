@@ -8,6 +8,8 @@
 //
 // Thread-safe: handle() is called concurrently.
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -52,6 +54,9 @@ class Api {
   LoginThrottle m_accountThrottle;
   LoginThrottle m_addressThrottle;
   std::int64_t m_startedAt;  // ms since the epoch
+  // When a write was first refused for a full storage (ms since the epoch), 0
+  // once a state-changing request succeeds again (/healthz, /metrics).
+  std::atomic<std::int64_t> m_storageFullSince{0};
 };
 
 }  // namespace charta::server

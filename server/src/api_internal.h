@@ -102,6 +102,7 @@ struct ApiRoutes {
   static const Config& config(Api& api) { return api.m_config; }
   static Logger& log(Api& api) { return api.m_log; }
   static Metrics& metricsOf(Api& api) { return api.m_metrics; }
+  static std::atomic<std::int64_t>& storageFullSince(Api& api) { return api.m_storageFullSince; }
   static ChartCache& charts(Api& api) { return api.m_charts; }
   static BlobStore& blobs(Api& api) { return *api.m_blobs; }
   // The attachments' bytes for FHIR exports (readAttachmentContent; a blob
@@ -119,7 +120,8 @@ struct ApiRoutes {
 // Responses.
 HttpResponse jsonResponse(int status, const json::Value& body);
 // Maps a Status to an HTTP error: invalid/corrupt -> 400, not found -> 404,
-// exists -> 409, I/O -> 503, anything else -> 500 (logged).
+// exists -> 409, a full storage -> 507 (logged, with Retry-After), other I/O ->
+// 503, anything else -> 500 (logged).
 HttpResponse statusResponse(Api& api, const Status& s);
 
 // Parses the body as a JSON object; a 400 response on failure.

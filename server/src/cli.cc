@@ -117,6 +117,9 @@ int serve(Cli& cli) {
   sigaddset(&set, SIGINT);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
+  // A write past a file-size limit (RLIMIT_FSIZE) then fails with EFBIG, which
+  // the store answers as a full storage (507), instead of killing the server.
+  ::signal(SIGXFSZ, SIG_IGN);
   auto server = Server::start(cli.config);
   if (!server.isOk()) return failStatus(cli, server.status());
   cli.out << "charta-server: listening on " << cli.config.host() << ":" << server.value()->port()

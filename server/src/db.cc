@@ -19,6 +19,7 @@ const std::string& emptyString() {
 
 constexpr int kMaxTransactionAttempts = 5;
 constexpr std::string_view kRetryablePrefix = "retryable:";
+constexpr std::string_view kStorageFullPrefix = "storage full:";
 
 }  // namespace
 
@@ -48,6 +49,15 @@ bool dbIsNull(const DbValue& v) { return std::holds_alternative<std::monostate>(
 bool dbIsRetryable(const Status& s) {
   return s.code() == Status::Code::kIoError &&
          std::string_view(s.message()).substr(0, kRetryablePrefix.size()) == kRetryablePrefix;
+}
+
+Status dbStorageFull(std::string_view detail) {
+  return Status::ioError(std::string(kStorageFullPrefix) + " " + std::string(detail));
+}
+
+bool dbIsStorageFull(const Status& s) {
+  return s.code() == Status::Code::kIoError &&
+         std::string_view(s.message()).substr(0, kStorageFullPrefix.size()) == kStorageFullPrefix;
 }
 
 std::string_view dbForUpdate(Dialect d) { return d == Dialect::kPostgres ? " FOR UPDATE" : ""; }

@@ -69,6 +69,14 @@ bool dbIsNull(const DbValue& v);
 // True for the kIoError "retryable: ..." failures described above.
 bool dbIsRetryable(const Status& s);
 
+// A write refused because the storage is full: SQLite's SQLITE_FULL, or a
+// write that failed with ENOSPC, EDQUOT or EFBIG (a file-size limit);
+// PostgreSQL's disk_full (53100). A kIoError whose message starts with
+// "storage full:"; nothing of the transaction was stored, and writes succeed
+// again once there is room.
+Status dbStorageFull(std::string_view detail);
+bool dbIsStorageFull(const Status& s);
+
 enum class Dialect { kSqlite, kPostgres };
 
 // " FOR UPDATE" on PostgreSQL, "" on SQLite (whose write transactions already

@@ -376,6 +376,7 @@ class PgConnection final : public Connection {
     if (!code.empty()) message += " [SQLSTATE " + code + "]";
     if (code == "23505") return Status::alreadyExists(message);
     if (code == "40001" || code == "40P01") return Status::ioError("retryable: " + message);
+    if (code == "53100") return dbStorageFull(message);  // disk_full: the transaction was refused
     // Resources, operator intervention, system and internal errors.
     if (startsWith(code, "53") || startsWith(code, "57") || startsWith(code, "58") ||
         startsWith(code, "XX")) {

@@ -77,8 +77,16 @@ std::shared_ptr<WriteGate> writeGateFor(const std::string& path) {
   return gate;
 }
 
-// Maps a SQLite result code (extended codes are on) to a Status.
-Status sqliteStatus(int rc, const std::string& message) {
+// Maps a SQLite result code (extended codes are on) to a Status. `sysErrno`:
+// the OS error behind an SQLITE_IOERR (sqlite3_system_errno), 0 when unknown.
+Status sqliteStatus(int rc, const std::string& message, int sysErrno = 0) {
+  // Out of space: SQLITE_FULL (ENOSPC), or an I/O error whose OS error says
+  // so: SQLite reports a write refused past a file-size limit (EFBIG) or over
+  // a disk quota (EDQUOT) as SQLITE_IOERR_WRITE.
+  if ((rc & 0xff) == SQLITE_FULL) return dbStorageFull(message);
+  if ((rc & 0xff) == SQLITE_IOERR && (sysErrno == ENOSPC || sysErrno == EDQUOT || sysErrno == EFBIG)) {
+    return dbStorageFull(message + " (" + std::strerror(sysErrno) + ")");
+  }
   switch (rc & 0xff) {
     case SQLITE_CONSTRAINT:
       if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
@@ -205,7 +213,7 @@ class SqliteConnection final : public Connection {
     const int rc = sqlite3_exec(m_db, script.c_str(), nullptr, nullptr, &error);
     Status s;
     if (rc != SQLITE_OK) {
-      s = sqliteStatus(rc, error != nullptr ? std::string(error) : std::string(sqlite3_errstr(rc)));
+      s = sqliteStatus(rc, error != nullptr ? std::string(error) : std::string(sqlite3_errstr(rc)), osErrno(rc));
     }
     sqlite3_free(error);
     if (takeGate && sqlite3_get_autocommit(m_db) != 0) unlockGate();  // unless it left BEGIN open
@@ -290,7 +298,34 @@ class SqliteConnection final : public Connection {
   Status lastError(int rc) const {
     const std::string message =
         sqlite3_extended_errcode(m_db) == rc ? sqlite3_errmsg(m_db) : sqlite3_errstr(rc);
-    return sqliteStatus(rc, message);
+    return sqliteStatus(rc, message, osErrno(rc));
+  }
+
+  // The OS error behind a failure `rc`, 0 when unknown.
+  int osErrno(int rc) const {
+    const int sysErrno = sqlite3_system_errno(m_db);
+    return (rc & 0xff) == SQLITE_IOERR && sysErrno == 0 ? fileErrno() : sysErrno;
+  }
+
+  // The errno of the last failed write of the database file or its WAL: by
+  // the time SQLite reports SQLITE_IOERR_WRITE, errno and
+  // sqlite3_system_errno no longer hold it (an EFBIG or EDQUOT on the WAL
+  // would read as a bare "disk I/O error").
+  int fileErrno() const {
+    const auto full = [](int e) { return e == ENOSPC || e == EDQUOT || e == EFBIG; };
+    int mainErrno = 0;
+    if (sqlite3_file_control(m_db, "main", SQLITE_FCNTL_LAST_ERRNO, &mainErrno) != SQLITE_OK) mainErrno = 0;
+    if (full(mainErrno)) return mainErrno;
+    sqlite3_file* journal = nullptr;
+    if (sqlite3_file_control(m_db, "main", SQLITE_FCNTL_JOURNAL_POINTER, &journal) == SQLITE_OK &&
+        journal != nullptr && journal->pMethods != nullptr) {
+      int journalErrno = 0;
+      if (journal->pMethods->xFileControl(journal, SQLITE_FCNTL_LAST_ERRNO, &journalErrno) == SQLITE_OK &&
+          full(journalErrno)) {
+        return journalErrno;
+      }
+    }
+    return mainErrno;
   }
 
   // One statement with parameters; rows into *rows when given.

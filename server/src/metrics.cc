@@ -79,7 +79,7 @@ std::string Metrics::render(const std::map<std::string, std::pair<std::string, d
   out += "# HELP charta_device_audit_events_total Audit events uploaded by devices and stored by this process.\n"
          "# TYPE charta_device_audit_events_total counter\n";
   out += "charta_device_audit_events_total " + std::to_string(m_deviceAuditStored.load()) + "\n";
-  out += "# HELP charta_errors_total Errors by kind (storage, internal, client).\n# TYPE charta_errors_total counter\n";
+  out += "# HELP charta_errors_total Errors by kind (storage, storage_full, internal, client).\n# TYPE charta_errors_total counter\n";
   for (const auto& [kind, n] : m_errors) {
     out += "charta_errors_total{kind=\"" + kind + "\"} " + std::to_string(n) + "\n";
   }
