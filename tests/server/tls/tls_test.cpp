@@ -1,10 +1,15 @@
 // The sync server over HTTPS: a self-signed certificate made by the test,
 // clients that trust it (or not), plain HTTP to the TLS port, and the TLS
-// settings start() refuses.
+// settings start() refuses; a client offering only TLS 1.0 or 1.1 is refused.
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <openssl/ssl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <QTemporaryDir>
 #include <QtTest>
-
 #include <memory>
 #include <string>
 
@@ -14,6 +19,37 @@
 
 using namespace charta;
 using namespace charta::test;
+
+namespace {
+
+// A TLS handshake with the server by a client that offers versions up to
+// `maxVersion` (and, at OpenSSL security level 0, as old as TLS 1.0). The
+// version agreed, or "" when the server refused the handshake.
+std::string handshake(std::uint16_t port, int maxVersion) {
+  std::string agreed;
+  SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+  if (!ctx) return agreed;
+  SSL_CTX_set_security_level(ctx, 0);
+  SSL_CTX_set_min_proto_version(ctx, TLS1_VERSION);
+  SSL_CTX_set_max_proto_version(ctx, maxVersion);
+  SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);  // only the version is under test
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port);
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (fd >= 0 && ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) {
+    SSL* ssl = SSL_new(ctx);
+    SSL_set_fd(ssl, fd);
+    if (SSL_connect(ssl) == 1) agreed = SSL_get_version(ssl);
+    SSL_free(ssl);
+  }
+  if (fd >= 0) ::close(fd);
+  SSL_CTX_free(ctx);
+  return agreed;
+}
+
+}  // namespace
 
 class TlsTest : public QObject {
   Q_OBJECT
@@ -102,11 +138,21 @@ class TlsTest : public QObject {
     HttpResult viaClient = HttpClient("http://127.0.0.1:" + std::to_string(m_port)).get("/healthz");
     QVERIFY2(viaClient.status != 200, viaClient.body.c_str());
     QVERIFY(viaClient.body.find("\"status\":\"ok\"") == std::string::npos);
-    HttpResult raw = rawHttp("127.0.0.1", m_port, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+    HttpResult raw =
+        rawHttp("127.0.0.1", m_port, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
     QVERIFY2(raw.status != 200, raw.body.c_str());
     QVERIFY(raw.body.find("\"status\":\"ok\"") == std::string::npos);
     // The TLS port still serves TLS clients afterwards.
     QCOMPARE(HttpClient(https(), m_certA).get("/healthz").status, 200);
+  }
+
+  // TLS below 1.2 is refused; 1.2 and 1.3 are served (so the refusal is the
+  // server's, not this client's).
+  void tlsBelow12IsRefused() {
+    QCOMPARE(handshake(m_port, TLS1_VERSION), std::string());
+    QCOMPARE(handshake(m_port, TLS1_1_VERSION), std::string());
+    QCOMPARE(handshake(m_port, TLS1_2_VERSION), std::string("TLSv1.2"));
+    QCOMPARE(handshake(m_port, TLS1_3_VERSION), std::string("TLSv1.3"));
   }
 
   void halfATlsConfigurationDoesNotStart() {
