@@ -196,7 +196,7 @@ class SoakTest : public QObject {
           tablets[i].due = start + std::chrono::milliseconds(rng() % static_cast<std::uint32_t>(intervalMs));
           mine.push_back(&tablets[i]);
         }
-        for (;;) {
+        while (!mine.empty()) {
           SoakTablet* t = *std::min_element(mine.begin(), mine.end(),
                                             [](const SoakTablet* a, const SoakTablet* b) { return a->due < b->due; });
           if (t->due >= deadline) break;
