@@ -128,6 +128,12 @@ bool fileExists(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0;
 }
 
+// The size of a file; -1 when there is none.
+std::int64_t fileSize(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 ? static_cast<std::int64_t>(st.st_size) : -1;
+}
+
 // The replica's attachment files live next to it.
 std::string attachmentFolder(const std::string& replicaPath) { return replicaPath + "-attachments"; }
 
@@ -218,7 +224,10 @@ struct Replica::Impl {
     if (!row.isOk()) return row.status();
     if (!row.value()) return std::optional<std::string>();
     auto opened = sync::open(dataKey, st.value()->text(0), adSecret(name));
-    if (!opened.isOk()) return Status::corruption("secrets row '" + std::string(name) + "' does not open");
+    if (!opened.isOk()) {
+      tamperDetected("secrets", "", name);
+      return Status::corruption("secrets row '" + std::string(name) + "' does not open");
+    }
     return std::optional<std::string>(std::move(opened).value());
   }
 
@@ -282,6 +291,7 @@ struct Replica::Impl {
     if (row.value()) {
       auto key = unwrapKey(dataKey, st.value()->text(0), adPatientKey(patient));
       if (!key.isOk()) {
+        tamperDetected("patients.key", patient, patient);
         return Status::corruption("the key of patient " + patient + " does not open (the row was changed)");
       }
       return &patientKeys.emplace(patient, std::move(key).value()).first->second;
@@ -391,9 +401,12 @@ struct Replica::Impl {
     // (an index scan, nothing to open). Ops are only ever removed with their
     // patient, so a checkpoint that knows ops the table lacks is not this
     // replica's (or the file was cut): replay instead.
-    std::vector<OpId> later;
+    // Ops the server refused are never sent again: the checkpoint is the only
+    // read that could meet them, so they are opened here (they are few), and
+    // one that was changed on disk does not wait for a replay to be found.
+    std::vector<OpId> later, refused;
     std::size_t knownRows = 0;
-    auto ids = db->prepare("SELECT replica, seq FROM ops WHERE patient = ?1");
+    auto ids = db->prepare("SELECT replica, seq, state FROM ops WHERE patient = ?1");
     if (!ids.isOk()) return ids.status();
     ids.value()->bind(1, patient);
     for (;;) {
@@ -403,11 +416,27 @@ struct Replica::Impl {
       const OpId id = opIdAt(*ids.value());
       if (doc->knows(id)) {
         ++knownRows;
+        if (ids.value()->int64(2) == kStateRefused) refused.push_back(id);
       } else {
         later.push_back(id);
       }
     }
     if (knownRows != doc->knownCount()) return std::unique_ptr<ChartDocument>();
+    for (const OpId& id : refused) {
+      auto one = db->prepare("SELECT sealed FROM ops WHERE replica = ?1 AND seq = ?2");
+      if (!one.isOk()) return one.status();
+      one.value()->bind(1, static_cast<std::int64_t>(id.replica.value)).bind(2, static_cast<std::int64_t>(id.seq));
+      auto r = one.value()->step();
+      if (!r.isOk()) return r.status();
+      if (!r.value()) return Status::corruption("op " + crdt::toString(id) + " vanished while its chart was opened");
+      auto plain = openRow(key, one.value()->text(0), adOp(patient, id));
+      auto op = plain.isOk() ? crdt::decodeOp(plain.value()) : Result<Op>(plain.status());
+      if (!op.isOk() || op.value().id != id || op.value().patient != patient) {
+        tamperDetected("ops", patient, crdt::toString(id));
+        return Status::corruption("op " + crdt::toString(id) + " of patient " + patient +
+                                  " does not open: the stored row was changed or moved");
+      }
+    }
     if (later.empty()) return doc;
     for (const OpId& id : later) {
       auto one = db->prepare("SELECT sealed FROM ops WHERE replica = ?1 AND seq = ?2");
@@ -723,9 +752,28 @@ Result<std::unique_ptr<Replica>> Replica::open(const std::string& path, ReplicaO
   auto impl = std::make_unique<Impl>();
   impl->options = options;
   impl->clock = options.clock ? options.clock : &impl->systemClock;
+  // Without a write-ahead log (or with an empty one) every page of the
+  // database is in the file: a file shorter than its own page count says
+  // was cut, and pages past the cut would read as zeros, or not be read at
+  // all, without an error.
+  const std::int64_t walBytes = fileSize(path + "-wal");
   auto db = SqliteDb::open(path, false);
   if (!db.isOk()) return db.status();
   impl->db = std::move(db).value();
+  if (walBytes <= 0) {
+    std::int64_t pages = 0, pageBytes = 0;
+    for (auto [pragma, out] : {std::pair{"PRAGMA page_count", &pages}, std::pair{"PRAGMA page_size", &pageBytes}}) {
+      auto st = impl->db->prepare(pragma);
+      if (!st.isOk()) return Status::corruption("the file at " + path + " is not a Charta replica");
+      auto row = st.value()->step();
+      if (!row.isOk() || !row.value()) return Status::corruption("the file at " + path + " is not a Charta replica");
+      *out = st.value()->int64(0);
+    }
+    if (pages * pageBytes > fileSize(path)) {
+      return Status::corruption("the replica at " + path + " was cut short: it has " + std::to_string(fileSize(path)) +
+                                " of its " + std::to_string(pages * pageBytes) + " bytes");
+    }
+  }
   auto format = impl->meta("format");
   if (!format.isOk()) {
     return Status::corruption("the file at " + path + " is not a Charta replica: " + format.status().message());
@@ -1228,7 +1276,10 @@ Result<std::vector<Op>> Replica::outbox(std::size_t limit) {
       return Status::corruption("outbox op " + crdt::toString(id) + " does not open: the stored row was changed");
     }
     auto op = crdt::decodeOp(opened.value());
-    if (!op.isOk()) return Status::corruption("outbox op " + crdt::toString(id) + " is damaged");
+    if (!op.isOk()) {
+      d.tamperDetected("ops", patient, crdt::toString(id));
+      return Status::corruption("outbox op " + crdt::toString(id) + " is damaged");
+    }
     out.push_back(std::move(op).value());
   }
   return out;
@@ -1662,6 +1713,7 @@ Result<std::vector<DeviceAuditEvent>> Replica::pendingAudit(std::size_t limit) {
     if (st.value()->int64(1) != 0) {
       auto opened = sync::open(d.dataKey, payload, adAudit(seq));
       if (!opened.isOk()) {
+        d.tamperDetected("audit", "", std::to_string(seq));
         return Status::corruption("audit event " + std::to_string(seq) + " does not open: the stored row was changed");
       }
       payload = std::move(opened).value();
@@ -1670,6 +1722,7 @@ Result<std::vector<DeviceAuditEvent>> Replica::pendingAudit(std::size_t limit) {
     e.seq = static_cast<std::uint64_t>(seq);
     ByteReader r(payload);
     if (!r.i64(e.atMs) || !r.str(e.user) || !r.str(e.action) || !r.str(e.patient) || !r.str(e.detail) || !r.atEnd()) {
+      d.tamperDetected("audit", "", std::to_string(seq));
       return Status::corruption("audit event " + std::to_string(seq) + " is damaged");
     }
     out.push_back(std::move(e));
@@ -1793,7 +1846,9 @@ Result<std::optional<AttachmentInfo>> Replica::attachmentState(std::string_view 
   const std::string patient(patientView);
   auto key = d.patientKey(patient, false);
   if (!key.isOk()) return key.status();
-  return d.attachments->info(patient, *key.value(), std::string(hash));
+  auto info = d.attachments->info(patient, *key.value(), std::string(hash));
+  if (!info.isOk() && info.status().code() == Status::Code::kCorruption) d.tamperDetected("attachments", patient, hash);
+  return info;
 }
 
 Result<std::vector<AttachmentInfo>> Replica::attachments(std::string_view patientView) {
@@ -1807,7 +1862,10 @@ Result<std::vector<AttachmentInfo>> Replica::attachments(std::string_view patien
     auto key = d.patientKey(p, false);
     if (!key.isOk()) return key.status();
     auto list = d.attachments->list(p, *key.value());
-    if (!list.isOk()) return list.status();
+    if (!list.isOk()) {
+      if (list.status().code() == Status::Code::kCorruption) d.tamperDetected("attachments", p, "");
+      return list.status();
+    }
     for (AttachmentInfo& info : list.value()) out.push_back(std::move(info));
   }
   if (out.empty() && !patientView.empty()) {
