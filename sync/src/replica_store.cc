@@ -28,6 +28,11 @@ Status SqliteDb::error(std::string_view what) const {
     return Status::corruption(message(m_db, what));
   }
   if ((code & 0xff) == SQLITE_CONSTRAINT) return Status::alreadyExists(message(m_db, what));
+  // Said so the nurse knows what to do; nothing of the failed change is kept.
+  if ((code & 0xff) == SQLITE_FULL) {
+    return Status::ioError("the tablet's storage is full: free some space, then try again (" + message(m_db, what) +
+                           ")");
+  }
   if (isIoFailure(code)) return Status::ioError(message(m_db, what));
   return Status::ioError(message(m_db, what));
 }
