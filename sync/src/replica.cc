@@ -356,9 +356,20 @@ struct Replica::Impl {
     return OpId{crdt::ReplicaId{static_cast<std::uint64_t>(st.int64(0))}, static_cast<std::uint64_t>(st.int64(1))};
   }
 
-  // Opens, decodes and applies one stored op row.
-  Status applyStored(ChartDocument& doc, const SecretKey& key, const OpId& id, std::string_view sealed) {
-    const std::string& patient = doc.patientId();
+  // The sealed row of one op (a chart being opened lists its ids first).
+  Result<std::string> sealedOp(const OpId& id) {
+    auto one = db->prepare("SELECT sealed FROM ops WHERE replica = ?1 AND seq = ?2");
+    if (!one.isOk()) return one.status();
+    one.value()->bind(1, static_cast<std::int64_t>(id.replica.value)).bind(2, static_cast<std::int64_t>(id.seq));
+    auto r = one.value()->step();
+    if (!r.isOk()) return r.status();
+    if (!r.value()) return Status::corruption("op " + crdt::toString(id) + " vanished while its chart was opened");
+    return one.value()->text(0);
+  }
+
+  // Opens and decodes one stored op row of `patient`; a row that does not
+  // open, or holds another op, is audited as tampering.
+  Result<Op> openStored(const std::string& patient, const SecretKey& key, const OpId& id, std::string_view sealed) {
     auto opened = openRow(key, sealed, adOp(patient, id));
     if (!opened.isOk()) {
       tamperDetected("ops", patient, crdt::toString(id));
@@ -370,6 +381,13 @@ struct Replica::Impl {
       tamperDetected("ops", patient, crdt::toString(id));
       return Status::corruption("op " + crdt::toString(id) + " of patient " + patient + " is damaged");
     }
+    return op;
+  }
+
+  // Opens, decodes and applies one stored op row.
+  Status applyStored(ChartDocument& doc, const SecretKey& key, const OpId& id, std::string_view sealed) {
+    auto op = openStored(doc.patientId(), key, id, sealed);
+    if (!op.isOk()) return op.status();
     auto applied = doc.apply(op.value());
     if (!applied.isOk() && applied.status().code() != Status::Code::kRejected) return applied.status();
     return Status::ok();
@@ -423,29 +441,15 @@ struct Replica::Impl {
     }
     if (knownRows != doc->knownCount()) return std::unique_ptr<ChartDocument>();
     for (const OpId& id : refused) {
-      auto one = db->prepare("SELECT sealed FROM ops WHERE replica = ?1 AND seq = ?2");
-      if (!one.isOk()) return one.status();
-      one.value()->bind(1, static_cast<std::int64_t>(id.replica.value)).bind(2, static_cast<std::int64_t>(id.seq));
-      auto r = one.value()->step();
-      if (!r.isOk()) return r.status();
-      if (!r.value()) return Status::corruption("op " + crdt::toString(id) + " vanished while its chart was opened");
-      auto plain = openRow(key, one.value()->text(0), adOp(patient, id));
-      auto op = plain.isOk() ? crdt::decodeOp(plain.value()) : Result<Op>(plain.status());
-      if (!op.isOk() || op.value().id != id || op.value().patient != patient) {
-        tamperDetected("ops", patient, crdt::toString(id));
-        return Status::corruption("op " + crdt::toString(id) + " of patient " + patient +
-                                  " does not open: the stored row was changed or moved");
-      }
+      auto sealed = sealedOp(id);
+      if (!sealed.isOk()) return sealed.status();
+      if (auto op = openStored(patient, key, id, sealed.value()); !op.isOk()) return op.status();
     }
     if (later.empty()) return doc;
     for (const OpId& id : later) {
-      auto one = db->prepare("SELECT sealed FROM ops WHERE replica = ?1 AND seq = ?2");
-      if (!one.isOk()) return one.status();
-      one.value()->bind(1, static_cast<std::int64_t>(id.replica.value)).bind(2, static_cast<std::int64_t>(id.seq));
-      auto r = one.value()->step();
-      if (!r.isOk()) return r.status();
-      if (!r.value()) return Status::corruption("op " + crdt::toString(id) + " vanished while its chart was opened");
-      if (Status s = applyStored(*doc, key, id, one.value()->text(0)); !s.isOk()) return s;
+      auto sealed = sealedOp(id);
+      if (!sealed.isOk()) return sealed.status();
+      if (Status s = applyStored(*doc, key, id, sealed.value()); !s.isOk()) return s;
     }
     return doc;
   }
