@@ -47,6 +47,12 @@ Rectangle {
             kind: "error"
             text: root.chart.breakGlassText
         }
+        MessageBanner {
+            objectName: "newerChangesBanner"
+            Layout.fillWidth: true
+            kind: "warning"
+            text: root.chart.newerChangesText
+        }
         Label {
             objectName: "allergyBanner"
             text: root.chart.allergySummary

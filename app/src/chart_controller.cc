@@ -243,6 +243,18 @@ QString ChartController::allergyState() const {
   return QStringLiteral("unknown");
 }
 
+QString ChartController::newerChangesText() const {
+  const std::size_t n = m_doc ? m_doc->newerOps().size() : 0;
+  if (n == 0) return {};
+  const QString what = n == 1 ? tr("1 change to this chart was made with a newer version of Charta and is not shown "
+                                   "here.")
+                              : tr("%1 changes to this chart were made with a newer version of Charta and are not "
+                                   "shown here.")
+                                    .arg(n);
+  return what + QLatin1Char(' ') +
+         tr("Nothing is lost: they are kept and synced. Update Charta on this tablet to see them.");
+}
+
 QString ChartController::allergySummary() const {
   if (!m_doc) return {};
   QStringList names;

@@ -65,6 +65,9 @@ class ChartController : public QObject {
   // the banner text (whose access, why, until when).
   Q_PROPERTY(bool readOnly READ readOnly NOTIFY chartChanged)
   Q_PROPERTY(QString breakGlassText READ breakGlassText NOTIFY chartChanged)
+  // Not empty when the chart holds changes made with a newer release of
+  // Charta, which this one keeps and syncs but cannot show.
+  Q_PROPERTY(QString newerChangesText READ newerChangesText NOTIFY chartChanged)
 
  public:
   // Uses ChartStore::instance() (QML).
@@ -77,6 +80,7 @@ class ChartController : public QObject {
   QString loadError() const { return m_loadError; }
   bool readOnly() const { return !m_breakGlassText.isEmpty(); }
   QString breakGlassText() const { return m_breakGlassText; }
+  QString newerChangesText() const;
   QString displayName() const;
   QString familyName() const { return demographicText(1); }
   QString givenNames() const { return demographicText(2); }

@@ -271,6 +271,13 @@ Status ChartDocument::validate(const Op& op) const {
             if (b.text.empty()) return Status::rejected("an addendum needs text");
             return Status::ok();
           },
+          [&](const UnknownOp& b) -> Status {
+            // Its own rules are a newer release's; this one only carries it.
+            if (b.kind < kFirstNewerOpKind || b.kind > kLastNewerOpKind) {
+              return Status::rejected("op kind " + std::to_string(b.kind) + " is not one a newer release may add");
+            }
+            return Status::ok();
+          },
       },
       op.body);
 }
@@ -341,6 +348,7 @@ void ChartDocument::applyValid(const Op& op) {
             note.draft.retire(drafts);
             note.addenda.emplace(op.id, Addendum{op.id, op.author, op.hlc, b.text});
           },
+          [&](const UnknownOp&) { m_newer.emplace(op.id, op); },
       },
       op.body);
 }

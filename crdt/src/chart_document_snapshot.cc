@@ -24,6 +24,8 @@ ChartSnapshot ChartDocument::snapshot() const {
   s.held.reserve(m_held.size());
   for (const auto& [id, op] : m_held) s.held.push_back(op);
   std::sort(s.held.begin(), s.held.end(), [](const Op& a, const Op& b) { return a.id < b.id; });
+  s.newer.reserve(m_newer.size());
+  for (const auto& [id, op] : m_newer) s.newer.push_back(op);
   s.latestHlc = m_latestHlc;
   return s;
 }
@@ -65,6 +67,14 @@ Result<ChartDocument> ChartDocument::fromSnapshot(ChartSnapshot s) {
     if (id.isNull() || doc.m_applied.contains(id)) return bad("op " + toString(id) + " is both applied and rejected");
   }
   doc.m_rejected = std::move(s.rejected);
+  for (Op& op : s.newer) {
+    if (op.patient != doc.m_patientId || !std::holds_alternative<UnknownOp>(op.body) ||
+        !doc.m_applied.contains(op.id) || doc.m_newer.contains(op.id)) {
+      return bad("op " + toString(op.id) + " of a newer kind is not an applied op of this chart, or repeated");
+    }
+    const OpId id = op.id;
+    doc.m_newer.emplace(id, std::move(op));
+  }
   for (Op& op : s.held) {
     if (op.patient != doc.m_patientId) return bad("held op " + toString(op.id) + " belongs to another patient");
     if (op.id.isNull() || doc.isSettled(op.id) || doc.m_held.contains(op.id)) {

@@ -28,6 +28,7 @@ std::string_view opKindName(OpKind kind) {
     case OpKind::kEditNote: return "EditNote";
     case OpKind::kSignNote: return "SignNote";
     case OpKind::kAddAddendum: return "AddAddendum";
+    case OpKind::kUnknown: return "a kind of a newer release";
   }
   return "unknown";
 }

@@ -107,7 +107,6 @@ class Decoder {
     const auto tag = static_cast<std::uint8_t>(in.front());
     in.remove_prefix(1);
     const unsigned kind = tag & codec::kTagKindMask;
-    if (kind >= codec::kOpKindCount) return fail("unknown op kind " + str(kind));
     std::uint64_t len = 0;
     if (!readVarint(in, len, "op length")) return false;
     if (len > in.size()) {
@@ -148,6 +147,12 @@ class Decoder {
     op.patient = m_patients[static_cast<std::size_t>(m_patient)];
     op.context.clear();
     if ((tag & codec::kTagHasContext) && !readRefs(p, op.context, "context")) return false;
+    if (kind >= codec::kKnownOpKindCount) {
+      // A kind of a newer release: its body is kept as written (FORMAT.md,
+      // "Versioning"), extension bytes included, to be relayed unchanged.
+      op.body = UnknownOp{static_cast<std::uint8_t>(kind), std::string(p)};
+      return true;
+    }
     if (!readBody(p, static_cast<OpKind>(kind), op)) return false;
     // Bytes left in p are fields of a newer minor version: skipped.
     return true;
@@ -392,6 +397,7 @@ class Decoder {
       case OpKind::kEditNote: return readNoteChange<EditNote>(p, op);
       case OpKind::kSignNote: return readNoteChange<SignNote>(p, op);
       case OpKind::kAddAddendum: return readNoteChange<AddAddendum>(p, op);
+      case OpKind::kUnknown: break;  // read by readOp
     }
     return fail("unknown op kind");
   }

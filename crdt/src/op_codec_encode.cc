@@ -70,7 +70,15 @@ class Encoder {
   void putOp(std::string& out, const Op& op) {
     std::string& p = m_scratch;
     p.clear();
-    auto tag = static_cast<std::uint8_t>(op.body.index());
+    const auto* newer = std::get_if<UnknownOp>(&op.body);
+    if (newer && (newer->kind < kFirstNewerOpKind || newer->kind > kLastNewerOpKind)) {
+      // Not a kind a newer release can use: an empty record, which no
+      // decoder accepts, rather than bytes that might read as another op.
+      out.push_back(static_cast<char>(kFirstNewerOpKind));
+      putVarint(out, 0);
+      return;
+    }
+    auto tag = static_cast<std::uint8_t>(newer ? newer->kind : op.body.index());
     // Replica index and whether seq follows the replica's last one; if not,
     // the seq delta.
     const std::size_t ri = replicaIndex(op.id.replica.value);
@@ -200,6 +208,7 @@ class Encoder {
                    [&](const EditNote& b) { putNoteChange(p, b.note, b.text, b.preds); },
                    [&](const SignNote& b) { putNoteChange(p, b.note, b.text, b.preds); },
                    [&](const AddAddendum& b) { putNoteChange(p, b.note, b.text, b.preds); },
+                   [&](const UnknownOp& b) { p.append(b.body); },
                },
                op.body);
   }

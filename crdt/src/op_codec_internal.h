@@ -27,8 +27,10 @@ inline constexpr std::uint8_t kTagNewAuthor = 0x20;   // author index follows
 inline constexpr std::uint8_t kTagNewPatient = 0x40;  // patient index follows
 inline constexpr std::uint8_t kTagHasLogical = 0x80;  // HLC logical follows (else 0)
 
-inline constexpr std::size_t kOpKindCount = std::variant_size_v<OpBody>;
-static_assert(kOpKindCount <= kTagKindMask + 1u);
+// Kinds 0-7 are read; 8-15 are kinds of a newer release, carried as UnknownOp.
+inline constexpr std::size_t kKnownOpKindCount = std::variant_size_v<OpBody> - 1;
+static_assert(kKnownOpKindCount == kFirstNewerOpKind);
+static_assert(kLastNewerOpKind == kTagKindMask);
 
 // A value starts with a varint header: kind in the low 3 bits, a small payload
 // (text length, bool) above them.

@@ -23,7 +23,8 @@ namespace {
 
 // Bumped whenever what is serialised below changes; a checkpoint of another
 // format is dropped and rebuilt from the ops.
-constexpr std::uint32_t kCheckpointFormat = 1;
+// 2: ops of a newer release's kinds (ChartSnapshot::newer) follow the held ops.
+constexpr std::uint32_t kCheckpointFormat = 2;
 constexpr char kMagic[4] = {'C', 'K', 'P', 'T'};
 // A BLAKE2b checksum of the archive follows the format. Boost's binary
 // archives trust their input (a garbled length is a huge allocation), so
@@ -159,6 +160,10 @@ void save(A& ar, const charta::sync::SnapshotArchive& a, unsigned) {
   held.reserve(s.held.size());
   for (const charta::crdt::Op& op : s.held) held.push_back(charta::crdt::encodeOp(op));
   ar & held;
+  std::vector<std::string> newer;
+  newer.reserve(s.newer.size());
+  for (const charta::crdt::Op& op : s.newer) newer.push_back(charta::crdt::encodeOp(op));
+  ar & newer;
   ar & s.latestHlc;
 }
 template <class A>
@@ -171,6 +176,20 @@ void load(A& ar, charta::sync::SnapshotArchive& a, unsigned) {
     auto op = charta::crdt::decodeOp(bytes);
     if (!op.isOk()) throw charta::sync::BadCheckpoint("a held op does not decode: " + op.status().message());
     s.held.push_back(std::move(op).value());
+  }
+  std::vector<std::string> newer;
+  ar & newer;
+  for (const std::string& bytes : newer) {
+    auto op = charta::crdt::decodeOp(bytes);
+    if (!op.isOk()) {
+      throw charta::sync::BadCheckpoint("an op of a newer kind does not decode: " + op.status().message());
+    }
+    // This build reads the kind (it was upgraded since): the checkpoint lacks
+    // what the op does, so the chart is replayed from its ops instead.
+    if (!std::holds_alternative<charta::crdt::UnknownOp>(op.value().body)) {
+      throw charta::sync::BadCheckpoint("the checkpoint predates this build's op kinds");
+    }
+    s.newer.push_back(std::move(op).value());
   }
   ar & s.latestHlc;
 }

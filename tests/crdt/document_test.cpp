@@ -234,6 +234,49 @@ class DocumentTest : public QObject {
     QVERIFY2(restored.isOk(), restored.status().toString().c_str());
   }
 
+  void opsOfANewerKindAreCarriedWithoutEffect() {
+    Device a(1, "ann"), b(2, "bob"), c(3, "cy");
+    const Op allergy = a.local(a.factory.addEntry(a.doc, Collection::kAllergies, {{field::kDisplay, text("latex")}}));
+    const std::uint64_t shown = a.doc.stateHash();
+    // A newer release's op: it builds on the allergy through its context.
+    Op newer = a.factory.writeField(a.doc, kBirthDate, text("ignored"));
+    newer.body = UnknownOp{11, std::string("\x01\x02newer body", 13)};
+    newer.context = {allergy.id};
+    // A later op of a known kind that saw it.
+    Op later = a.factory.writeField(a.doc, kBirthDate, text("1950-01-01"));
+    later.context = {newer.id};
+
+    QCOMPARE(a.doc.apply(newer).value(), ApplyOutcome::kApplied);
+    QVERIFY(a.doc.stateHash() != shown);  // the chart knows it holds it
+    QCOMPARE(a.doc.newerOps().size(), std::size_t{1});
+    QVERIFY(a.doc.newerOps().at(newer.id) == newer);
+    QVERIFY(a.doc.entries(Collection::kAllergies).size() == 1);  // nothing shown changed
+    QVERIFY(a.doc.demographic(field::kBirthDate).heads().empty());
+    QCOMPARE(a.doc.apply(later).value(), ApplyOutcome::kApplied);
+
+    // Out of order: held until its context arrives, released with the rest.
+    QCOMPARE(b.doc.apply(later).value(), ApplyOutcome::kHeld);
+    QCOMPARE(b.doc.apply(newer).value(), ApplyOutcome::kHeld);
+    QCOMPARE(b.doc.apply(allergy).value(), ApplyOutcome::kApplied);
+    QCOMPARE(b.doc.heldCount(), std::size_t{0});
+    QCOMPARE(b.doc.canonicalState(), a.doc.canonicalState());
+    QCOMPARE(b.doc.apply(newer).value(), ApplyOutcome::kDuplicate);
+
+    // A checkpoint keeps it, so a release that can read it finds it.
+    auto restored = ChartDocument::fromSnapshot(b.doc.snapshot());
+    QVERIFY2(restored.isOk(), restored.status().toString().c_str());
+    QCOMPARE(restored.value().canonicalState(), a.doc.canonicalState());
+    QVERIFY(restored.value().newerOps().at(newer.id) == newer);
+
+    // Kinds 0-7 are this release's own: one claiming to be unknown is refused.
+    Op fake = newer;
+    fake.id = c.factory.writeField(c.doc, kBirthDate, text("x")).id;
+    fake.context = {};
+    std::get<UnknownOp>(fake.body).kind = 3;
+    QCOMPARE(c.doc.apply(fake).status().code(), Status::Code::kRejected);
+    QVERIFY(c.doc.newerOps().empty());
+  }
+
   void entriesMustBeAddressedInTheirOwnCollection() {
     Device a(1, "ann");
     const Op allergy = a.local(a.factory.addEntry(a.doc, Collection::kAllergies, {}));

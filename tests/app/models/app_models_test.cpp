@@ -322,6 +322,26 @@ class AppModelsTest : public QObject {
     QVERIFY(chart.statusChoices(asthma).isEmpty());  // nothing after entered in error
   }
 
+  void changesOfANewerReleaseAreSaidNotShown() {
+    ChartController chart(m_store.get(), nullptr);
+    chart.setPatientId(m_bjorn);
+    QCOMPARE(chart.newerChangesText(), QString());
+    const QString phone = chart.phone();
+    auto seen = m_store->replica()->chartCopy(m_bjorn.toStdString(), "");
+    QVERIFY(seen.isOk());
+    // A tablet of a newer release charted with an op kind this one cannot read.
+    QVERIFY(applyRemote(*m_store, 0xC0DE, seen.value(), [](crdt::OpFactory& f, const crdt::ChartDocument& doc) {
+      crdt::Op op = f.writeField(doc, crdt::FieldRef{crdt::Collection::kDemographics, {}, crdt::field::kPhone},
+                                 crdt::Value{std::string("not this")});
+      op.body = crdt::UnknownOp{10, "a newer body"};
+      return op;
+    }));
+    chart.reload();
+    QVERIFY2(chart.newerChangesText().startsWith(QStringLiteral("1 change")), qPrintable(chart.newerChangesText()));
+    QCOMPARE(chart.phone(), phone);  // nothing it would do is shown
+    QCOMPARE(chart.conflictCount(), 0);
+  }
+
   void conflictsAreShownSideBySideAndResolved() {
     ChartController chart(m_store.get(), nullptr);
     chart.setPatientId(m_bjorn);

@@ -31,6 +31,9 @@ std::string describeOp(const crdt::Op& op) {
           [](const crdt::SignNote& b) { return crdt::toString(b.note) + " \"" + b.text + "\" preds " + ids(b.preds); },
           [](const crdt::AddAddendum& b) {
             return crdt::toString(b.note) + " \"" + b.text + "\" preds " + ids(b.preds);
+          },
+          [](const crdt::UnknownOp& b) {
+            return "kind " + std::to_string(b.kind) + ", " + std::to_string(b.body.size()) + " bytes";
           }},
       op.body);
   if (!op.context.empty()) out += " context " + ids(op.context);

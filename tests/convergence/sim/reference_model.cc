@@ -103,7 +103,8 @@ ReferenceModel::ReferenceModel(const std::vector<const crdt::Op*>& ops) {
               n.visit = b.visit;
               n.draft.add({op->id, op->hlc, op->author, crdt::Value{b.text}, {}, {}});
             },
-            [&](const crdt::EditNote&) {}, [&](const crdt::SignNote&) {}, [&](const crdt::AddAddendum&) {}},
+            [&](const crdt::EditNote&) {}, [&](const crdt::SignNote&) {}, [&](const crdt::AddAddendum&) {},
+            [&](const crdt::UnknownOp&) {}},
         op->body);
   }
   // Second pass: ops that name a note or an observation (present when the set

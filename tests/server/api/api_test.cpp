@@ -148,6 +148,49 @@ class ApiTest : public ApiFixture {
     QCOMPARE(ve.find("more")->asBool().value_or(true), false);
   }
 
+  void opsOfANewerKindAreStoredAndRelayed() {
+    // A tablet of a newer release pushes an op of a kind this server cannot
+    // read (docs/FORMAT.md, "Versioning"): stored and relayed unchanged.
+    TabletClient t(m_server.url());
+    AdminClient admin(m_server.url());
+    QCOMPARE(admin.login("admin", "demo-admin-pass").status, 200);
+    enrolAndLogin(t, m_server, issueCode(admin));
+    Chart chart(t.replica, "nurse", "newer-kind-patient");
+    const crdt::Op name = chart.write(crdt::field::kFamilyName, std::string("Newer"));
+    crdt::Op newer = chart.factory.writeField(chart.doc, demographic(crdt::field::kPhone), std::string("unused"));
+    newer.body = crdt::UnknownOp{12, std::string("\x7f\x00 a newer body\x01", 17)};
+    newer.context = {name.id};
+    QCOMPARE(chart.doc.apply(newer).value(), crdt::ApplyOutcome::kApplied);
+    crdt::Op after = chart.write(crdt::field::kGivenNames, std::string("Kind"));
+    after.context = {newer.id};  // a later op that saw it
+    const std::vector<crdt::Op> ops{name, newer, after};
+
+    HttpResult pushed = t.push(ops);
+    QVERIFY2(pushed.status == 200, pushed.body.c_str());
+    json::Value v = parseJson(pushed.body);
+    QCOMPARE(num(v, "stored"), std::int64_t{3});
+    QCOMPARE(v.find("rejected")->asArray()->size(), std::size_t{0});
+    HttpResult again = t.push({newer});
+    QCOMPARE(num(parseJson(again.body), "duplicates"), std::int64_t{1});
+    crdt::Op changed = newer;
+    std::get<crdt::UnknownOp>(changed.body).body += "x";
+    HttpResult clash = t.push({changed});
+    QVERIFY(clash.body.find("already taken by a different op") != std::string::npos);
+
+    // Another tablet gets the same bytes, and the same chart.
+    TabletClient other(m_server.url());
+    enrolAndLogin(other, m_server, issueCode(admin));
+    std::int64_t cursor = 0;
+    crdt::ChartDocument copy("newer-kind-patient");
+    for (const crdt::Op& op : other.pullAll(cursor)) {
+      if (op.patient != copy.patientId()) continue;
+      QVERIFY2(copy.apply(op).isOk(), crdt::toString(op.id).c_str());
+    }
+    QCOMPARE(copy.newerOps().size(), std::size_t{1});
+    QCOMPARE(crdt::encodeOp(copy.newerOps().begin()->second), crdt::encodeOp(newer));
+    QCOMPARE(copy.stateHash(), chart.doc.stateHash());
+  }
+
   void pullPagesResume() {
     TabletClient t(m_server.url());
     AdminClient admin(m_server.url());

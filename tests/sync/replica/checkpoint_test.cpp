@@ -258,6 +258,47 @@ class CheckpointTest : public QObject {
     }
   }
 
+  void opsOfANewerKindSurviveACheckpoint() {
+    auto a = make(newPath(), 3501);
+    const std::string pathB = newPath();
+    auto b = make(pathB, 3502);
+    QVERIFY(a && b);
+    RandomEditor ea(*a, 61, 1);
+    for (int i = 0; i < 30; ++i) QVERIFY(ea.editOnce().isOk());
+    auto outbox = a->outbox(100000);
+    QVERIFY(outbox.isOk());
+    std::vector<crdt::Op> ops = std::move(outbox).value();
+    // A newer release's op, building on the last one, and one that saw it.
+    crdt::Op newer = ops.back();
+    newer.id.seq += 1000;
+    newer.body = crdt::UnknownOp{13, std::string("newer\0body", 10)};
+    newer.context = {ops.back().id};
+    crdt::Op later = newer;
+    later.id.seq += 1;
+    later.body = crdt::UnknownOp{8, {}};
+    later.context = {newer.id};
+    PullPage page;
+    for (const crdt::Op& op : ops) page.ops.push_back(crdt::encodeOp(op));
+    page.ops.push_back(crdt::encodeOp(later));  // before what it needs: held first
+    page.ops.push_back(crdt::encodeOp(newer));
+    page.next = 1;
+    auto applied = b->applyPulled(page);
+    QVERIFY2(applied.isOk(), applied.status().toString().c_str());
+    QCOMPARE(applied.value().stored, ops.size() + 2);
+    const std::string patient = newer.patient;
+    const std::string before = b->document(patient).value()->canonicalState();
+    QCOMPARE(b->document(patient).value()->newerOps().size(), std::size_t{2});
+    b.reset();
+    QCOMPARE(rawCount(pathB, "SELECT COUNT(*) FROM checkpoints WHERE patient = " + sqlText(patient)), std::int64_t{1});
+    b = reopen(pathB);
+    QVERIFY(b);
+    auto doc = b->document(patient);
+    QVERIFY2(doc.isOk(), doc.status().toString().c_str());
+    QCOMPARE(doc.value()->canonicalState(), before);
+    QVERIFY(doc.value()->newerOps().at(newer.id) == newer);
+    QVERIFY(doc.value()->newerOps().at(later.id) == later);
+  }
+
   void heldOpsSurviveACheckpoint() {
     auto a = make(newPath(), 3401);
     const std::string pathB = newPath();

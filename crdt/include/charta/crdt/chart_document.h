@@ -49,6 +49,7 @@ struct ChartSnapshot {
   std::vector<OpId> applied;               // sorted
   std::map<OpId, std::string> rejected;    // with the reason
   std::vector<Op> held;                    // waiting for dependencies, sorted by id
+  std::vector<Op> newer;                   // applied ops of a newer release's kinds, sorted by id
   Hlc latestHlc;
 };
 
@@ -71,6 +72,10 @@ class ChartDocument {
   std::size_t heldCount() const { return m_held.size(); }
   // Ops rejected so far, with the reason.
   const std::map<OpId, std::string>& rejected() const { return m_rejected; }
+  // Applied ops of kinds a newer release added (UnknownOp): kept, counted in
+  // the state, shown by nothing. A chart that holds any is incomplete on this
+  // release; the app says so.
+  const std::map<OpId, Op>& newerOps() const { return m_newer; }
   // Ops that held ops wait for and that this document has never seen (the
   // ones to fetch), sorted.
   std::vector<OpId> missingDependencies() const;
@@ -137,6 +142,7 @@ class ChartDocument {
   OpIdSet m_applied;
   std::map<OpId, std::string> m_rejected;
   std::unordered_map<OpId, Op> m_held;
+  std::map<OpId, Op> m_newer;
   std::unordered_map<OpId, std::vector<OpId>> m_waiters;  // missing dep -> held ops
   VersionVector m_seen;
   Hlc m_latestHlc;

@@ -7,7 +7,8 @@
 //
 // The kinds form one std::variant: adding a kind breaks the build wherever it
 // is not handled (std::visit with an overload set). The wire encoding of every
-// kind is in docs/FORMAT.md.
+// kind is in docs/FORMAT.md. An op of a kind a newer release added (UnknownOp)
+// is carried, not read: stored, relayed and counted, with no effect.
 #pragma once
 
 #include <cstdint>
@@ -118,8 +119,25 @@ struct AddAddendum {
   friend bool operator==(const AddAddendum&, const AddAddendum&) = default;
 };
 
-using OpBody = std::variant<AddEntry, WriteField, AppendObservation, MarkObservationError, StartNote,
-                            EditNote, SignNote, AddAddendum>;
+// Wire kinds a newer release may add under format major 1 (docs/FORMAT.md,
+// "Versioning"): kinds 8-15, whose body needs nothing of the batch it travels
+// in (what such an op builds on goes in its context list).
+inline constexpr std::uint8_t kFirstNewerOpKind = 8;
+inline constexpr std::uint8_t kLastNewerOpKind = 15;
+
+// An op of a kind this release cannot read. Its common fields (id, clock,
+// author, patient, context) decode as usual; its body stays the bytes it was
+// written with, so the op is stored, relayed and re-encoded unchanged. A
+// chart applies it with no effect once its context has arrived, and keeps it
+// (ChartDocument::newerOps) so that a release that can read it replays it.
+struct UnknownOp {
+  std::uint8_t kind = kFirstNewerOpKind;  // the wire kind, 8-15
+  std::string body;                       // the op payload after the common fields
+  friend bool operator==(const UnknownOp&, const UnknownOp&) = default;
+};
+
+using OpBody = std::variant<AddEntry, WriteField, AppendObservation, MarkObservationError, StartNote, EditNote,
+                            SignNote, AddAddendum, UnknownOp>;
 
 enum class OpKind : std::uint8_t {
   kAddEntry = 0,
@@ -130,6 +148,7 @@ enum class OpKind : std::uint8_t {
   kEditNote = 5,
   kSignNote = 6,
   kAddAddendum = 7,
+  kUnknown = 8,  // UnknownOp: one of the wire kinds 8-15, carried unread
 };
 inline OpKind kindOf(const OpBody& body) { return static_cast<OpKind>(body.index()); }
 std::string_view opKindName(OpKind kind);
@@ -175,8 +194,7 @@ void forEachReference(const Op& op, F&& f) {
                    f(b.target.entry);
                    all(b.preds);
                  },
-                 [&](const AppendObservation& b) { f(b.visit); },
-                 [&](const MarkObservationError& b) { f(b.target); },
+                 [&](const AppendObservation& b) { f(b.visit); }, [&](const MarkObservationError& b) { f(b.target); },
                  [&](const StartNote& b) { f(b.visit); },
                  [&](const EditNote& b) {
                    f(b.note);
@@ -190,6 +208,7 @@ void forEachReference(const Op& op, F&& f) {
                    f(b.note);
                    all(b.preds);
                  },
+                 [](const UnknownOp&) {},  // it names what it builds on in the context
              },
              op.body);
 }

@@ -11,7 +11,8 @@
 // trailing bytes return a kCorruption status (kUnsupportedVersion for a newer
 // major format); it never asserts, throws or reads out of bounds. Fields a
 // newer minor version appends to an op are skipped (each op body carries its
-// length).
+// length); an op of a kind a newer release added (8-15) decodes as an
+// UnknownOp whose body is kept byte for byte.
 #pragma once
 
 #include <cstdint>
@@ -34,7 +35,7 @@ inline constexpr std::size_t kMaxFields = 1024;         // fields per AddEntry
 inline constexpr std::size_t kMaxBatchOps = 1 << 20;    // ops per batch
 
 // REQUIRES: the op is well formed (non-null id, ids no longer than
-// kMaxIdBytes, counts within the limits above). An op that is not still
+// kMaxIdBytes, counts within the limits above, an UnknownOp's kind 8-15). An op that is not still
 // encodes, but its bytes fail to decode with kCorruption; they never decode to
 // a different op.
 std::string encodeOp(const Op& op);
