@@ -31,7 +31,10 @@
 // Answers are read strictly: a 2xx body that is not JSON, or misses a member
 // the protocol requires, or has one of the wrong type, is kProtocol with a
 // message that names the member. Members this version does not know are
-// ignored (a newer server may add some).
+// ignored (a newer server may add some). The answers that carry ops (a pull
+// page, a break-glass answer) are read by readPullAnswer and
+// readBreakGlassAnswer (transport_answers.h), which take the body's bytes
+// without an exchange, so that tests and the fuzzer run the same parser.
 
 #include <algorithm>
 #include <array>
@@ -76,6 +79,7 @@
 
 #include "charta/crdt/schema.h"
 #include "charta/sync/transport.h"
+#include "transport_answers.h"
 
 namespace charta::sync {
 
@@ -95,6 +99,9 @@ constexpr int kMaxRetryAfterSeconds = 24 * 3600;
 constexpr std::string_view kOpsContentType = "application/x-charta-ops";
 constexpr std::string_view kJsonContentType = "application/json";
 constexpr std::string_view kBytesContentType = "application/octet-stream";
+// The calls whose answers are read by transport_answers.h.
+constexpr std::string_view kPullPath = "/v1/sync/pull";
+constexpr std::string_view kBreakGlassPath = "/v1/sync/break-glass";
 
 // ---------------------------------------------------------------------------
 // Small helpers
@@ -403,6 +410,75 @@ void checkHeaderSafe(ObjectReader& reader, std::string_view name, const std::str
   }
 }
 
+// The body of a 2xx answer (status) to the call what names ("GET
+// /v1/sync/pull"): a JSON object read by read(ObjectReader&), or the first
+// problem as a kProtocol error.
+template <typename T, typename Read>
+Reply<T> readJsonAnswer(const std::string& body, int status, const std::string& what, Read read) {
+  std::error_code parseError;
+  json::value value;
+  try {
+    value = json::value::parse(body, parseError);
+  } catch (...) {
+    parseError = std::make_error_code(std::errc::invalid_argument);
+  }
+  if (parseError) return protocolError(status, what + ": the answer is not JSON (" + parseError.message() + ")");
+  std::string problem;
+  ObjectReader reader(value, what + " answer", &problem);
+  T result = read(reader);
+  if (!problem.empty()) return protocolError(status, problem);
+  return result;
+}
+
+// Every op of an answer out of base64 (the first bad one is the problem).
+void decodeOps(ObjectReader& r, std::vector<std::string>& ops) {
+  for (std::size_t i = 0; r.ok() && i < ops.size(); ++i) {
+    std::optional<std::string> bytes = decodeBase64(ops[i]);
+    if (!bytes) {
+      r.fail(r.where() + ": \"ops\"[" + std::to_string(i) + "] is not valid base64");
+      return;
+    }
+    ops[i] = std::move(*bytes);
+  }
+}
+
+PullPage readPullPage(ObjectReader& r, std::uint64_t since) {
+  PullPage page;
+  page.epoch = r.string("epoch");
+  page.ops = r.stringArray("ops");
+  page.next = r.unsignedInt("next");
+  page.more = r.boolean("more");
+  page.head = r.optionalUnsignedInt("head");
+  page.purge = r.stringArray("purge");
+  page.enter = r.stringArray("enter");
+  if (!r.ok()) return page;
+  decodeOps(r, page.ops);
+  if (!r.ok()) return page;
+  // The cursor only moves forward; a page that says "more" without moving
+  // it would have the engine ask for the same page for ever.
+  if (page.next < since) {
+    r.fail(r.where() + ": \"next\" (" + std::to_string(page.next) + ") is behind \"since\" (" + std::to_string(since) +
+           ")");
+  } else if (page.more && page.ops.empty() && page.next == since) {
+    r.fail(r.where() + ": \"more\" is true but the page neither holds ops nor moves the cursor");
+  }
+  return page;
+}
+
+BreakGlassReply readBreakGlass(ObjectReader& r) {
+  BreakGlassReply b;
+  b.patient = r.string("patient");
+  b.clinic = r.string("clinic");
+  b.inScope = r.boolean("in_scope");
+  b.ops = r.stringArray("ops");
+  b.head = r.optionalUnsignedInt("head");
+  b.expiresAtMs = r.signedInt("expires_at");
+  if (!r.ok()) return b;
+  if (b.patient.empty()) r.fail(r.where() + ": \"patient\" is empty");
+  decodeOps(r, b.ops);
+  return b;
+}
+
 // ---------------------------------------------------------------------------
 // One exchange with the server
 
@@ -659,40 +735,14 @@ class HttpTransport final : public Transport {
   }
 
   Reply<PullPage> pull(const DeviceCredential& device, std::string_view token, const PullRequest& request) override {
-    std::string target = "/v1/sync/pull?since=" + std::to_string(request.since);
+    std::string target = std::string(kPullPath) + "?since=" + std::to_string(request.since);
     if (request.limit > 0) target += "&limit=" + std::to_string(request.limit);
     if (!request.patient.empty()) target += "&patient=" + web::uri::encode_data_string(request.patient);
     Outgoing out = get(std::move(target));
     if (auto bad = addCredentials(out, device, token)) return *bad;
-    const std::uint64_t since = request.since;
-    return call<PullPage>(out, [since](ObjectReader& r) {
-      PullPage page;
-      page.epoch = r.string("epoch");
-      page.ops = r.stringArray("ops");
-      page.next = r.unsignedInt("next");
-      page.more = r.boolean("more");
-      page.head = r.optionalUnsignedInt("head");
-      page.purge = r.stringArray("purge");
-      page.enter = r.stringArray("enter");
-      if (!r.ok()) return page;
-      for (std::size_t i = 0; i < page.ops.size(); ++i) {
-        std::optional<std::string> bytes = decodeBase64(page.ops[i]);
-        if (!bytes) {
-          r.fail(r.where() + ": \"ops\"[" + std::to_string(i) + "] is not valid base64");
-          return page;
-        }
-        page.ops[i] = std::move(*bytes);
-      }
-      // The cursor only moves forward; a page that says "more" without moving
-      // it would have the engine ask for the same page for ever.
-      if (page.next < since) {
-        r.fail(r.where() + ": \"next\" (" + std::to_string(page.next) + ") is behind \"since\" (" +
-               std::to_string(since) + ")");
-      } else if (page.more && page.ops.empty() && page.next == since) {
-        r.fail(r.where() + ": \"more\" is true but the page neither holds ops nor moves the cursor");
-      }
-      return page;
-    });
+    Reply<Answer> answered = call2xx(out);
+    if (!answered.isOk()) return answered.error();
+    return readPullAnswer(answered.value().body, request.since, answered.value().status);
   }
 
   Reply<AuditReply> sendAudit(const DeviceCredential& device, std::string_view token,
@@ -735,28 +785,11 @@ class HttpTransport final : public Transport {
     body["identifier"] = json::value::string(request.identifier);
     body["birth_date"] = json::value::string(request.birthDate);
     body["reason"] = json::value::string(request.reason);
-    Outgoing out = postJson("/v1/sync/break-glass", body);
+    Outgoing out = postJson(std::string(kBreakGlassPath), body);
     if (auto bad = addCredentials(out, device, token)) return *bad;
-    return call<BreakGlassReply>(out, [](ObjectReader& r) {
-      BreakGlassReply b;
-      b.patient = r.string("patient");
-      b.clinic = r.string("clinic");
-      b.inScope = r.boolean("in_scope");
-      b.ops = r.stringArray("ops");
-      b.head = r.optionalUnsignedInt("head");
-      b.expiresAtMs = r.signedInt("expires_at");
-      if (!r.ok()) return b;
-      if (b.patient.empty()) r.fail(r.where() + ": \"patient\" is empty");
-      for (std::size_t i = 0; r.ok() && i < b.ops.size(); ++i) {
-        std::optional<std::string> bytes = decodeBase64(b.ops[i]);
-        if (!bytes) {
-          r.fail(r.where() + ": \"ops\"[" + std::to_string(i) + "] is not valid base64");
-          return b;
-        }
-        b.ops[i] = std::move(*bytes);
-      }
-      return b;
-    });
+    Reply<Answer> answered = call2xx(out);
+    if (!answered.isOk()) return answered.error();
+    return readBreakGlassAnswer(answered.value().body, answered.value().status);
   }
 
   Reply<AttachmentStatus> declareAttachment(const DeviceCredential& device, std::string_view token,
@@ -800,11 +833,9 @@ class HttpTransport final : public Transport {
     Outgoing out = get(attachmentPath(patient, hash) + "/chunks/" + std::to_string(index));
     out.accept = std::string(kBytesContentType);
     if (auto bad = addCredentials(out, device, token)) return *bad;
-    Reply<Answer> answered = exchange(out);
+    Reply<Answer> answered = call2xx(out);
     if (!answered.isOk()) return answered.error();
-    Answer& answer = answered.value();
-    if (answer.status < 200 || answer.status > 299) return errorFromAnswer(answer);
-    return std::move(answer.body);
+    return std::move(answered.value().body);
   }
 
   TransportStats stats() const override {
@@ -912,28 +943,21 @@ class HttpTransport final : public Transport {
   }
 
   // Sends out (once more when allowed), then classifies the answer: a 2xx
-  // answer's body is parsed by read, anything else becomes its CallError.
-  template <typename T, typename Read>
-  Reply<T> call(const Outgoing& out, Read read) {
+  // answer is handed back, anything else becomes its CallError.
+  Reply<Answer> call2xx(const Outgoing& out) {
     Reply<Answer> answered = exchange(out);
     if (!answered.isOk()) return answered.error();
     const Answer& answer = answered.value();
     if (answer.status < 200 || answer.status > 299) return errorFromAnswer(answer);
-    std::error_code parseError;
-    json::value body;
-    try {
-      body = json::value::parse(answer.body, parseError);
-    } catch (...) {
-      parseError = std::make_error_code(std::errc::invalid_argument);
-    }
-    if (parseError) {
-      return protocolError(answer.status, what(out) + ": the answer is not JSON (" + parseError.message() + ")");
-    }
-    std::string problem;
-    ObjectReader reader(body, what(out) + " answer", &problem);
-    T value = read(reader);
-    if (!problem.empty()) return protocolError(answer.status, problem);
-    return value;
+    return answered;
+  }
+
+  // call2xx, then the answer's body is parsed as a JSON object by read.
+  template <typename T, typename Read>
+  Reply<T> call(const Outgoing& out, Read read) {
+    Reply<Answer> answered = call2xx(out);
+    if (!answered.isOk()) return answered.error();
+    return readJsonAnswer<T>(answered.value().body, answered.value().status, what(out), read);
   }
 
   // For calls whose answer carries nothing the tablet needs: any 2xx with an
@@ -1096,6 +1120,15 @@ std::string lowerAscii(std::string s) {
 }
 
 }  // namespace
+
+Reply<PullPage> readPullAnswer(const std::string& body, std::uint64_t since, int httpStatus) {
+  return readJsonAnswer<PullPage>(body, httpStatus, "GET " + std::string(kPullPath),
+                                  [since](ObjectReader& r) { return readPullPage(r, since); });
+}
+
+Reply<BreakGlassReply> readBreakGlassAnswer(const std::string& body, int httpStatus) {
+  return readJsonAnswer<BreakGlassReply>(body, httpStatus, "POST " + std::string(kBreakGlassPath), readBreakGlass);
+}
 
 std::unique_ptr<Transport> makeHttpTransport(const HttpTransportOptions& options, std::string* error) {
   std::string ignored;

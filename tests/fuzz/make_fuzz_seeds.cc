@@ -1,5 +1,5 @@
-// Writes the seeds of the push body and key wrap fuzzers (README.md). Run by
-// hand when the seeds change and commit the output:
+// Writes the seeds of the push body, key wrap and pull answer fuzzers
+// (README.md). Run by hand when the seeds change and commit the output:
 //
 //   charta_make_fuzz_seeds tests/fuzz
 //
@@ -10,9 +10,15 @@
 // with libsodium's minimum Argon2id cost (and damaged copies of it), a data
 // key wrapped under a key-encryption key, and sealed bytes, all with the keys
 // of key_wrap_fuzz.h.
+// pull_corpus/: answers as the server writes them, each after the 8-byte
+// cursor the page was asked for (pull_answer_fuzz.cc): pages of a first sync
+// and its last page, an empty page, patients leaving and joining the clinic,
+// one patient's catch-up, two tablets' writes, break-glass answers.
+#include <cstdint>
 #include <cstdio>
 #include <fstream>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -95,6 +101,44 @@ std::vector<Op> allergyAndVitals() {
   return ops;
 }
 
+std::string base64(std::string_view bytes) {
+  static constexpr std::string_view kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  for (std::size_t i = 0; i < bytes.size(); i += 3) {
+    std::uint32_t group = static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i])) << 16;
+    if (i + 1 < bytes.size()) group |= static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i + 1])) << 8;
+    if (i + 2 < bytes.size()) group |= static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i + 2]));
+    out += kAlphabet[(group >> 18) & 63];
+    out += kAlphabet[(group >> 12) & 63];
+    out += i + 1 < bytes.size() ? kAlphabet[(group >> 6) & 63] : '=';
+    out += i + 2 < bytes.size() ? kAlphabet[group & 63] : '=';
+  }
+  return out;
+}
+
+// A JSON array of the ops' single-op encodings in base64, as the server
+// sends them.
+std::string opsJson(const std::vector<Op>& ops) {
+  std::string out = "[";
+  for (const Op& op : ops) {
+    if (out.size() > 1) out += ',';
+    out += "\"" + base64(encodeOp(op)) + "\"";
+  }
+  return out + "]";
+}
+
+// A pull answer's seed: the cursor asked for (8 bytes, little-endian), then
+// the body. members: what follows "ops" (next, more, head, purge, enter).
+std::string pullSeed(std::uint64_t since, const std::vector<Op>& ops, const std::string& members) {
+  std::string out;
+  for (int i = 0; i < 8; ++i) out += static_cast<char>((since >> (8 * i)) & 0xffu);
+  return out + "{\"epoch\":\"8c5e1f0a2b7d4e93\",\"ops\":" + opsJson(ops) + "," + members + "}";
+}
+
+std::string breakGlassSeed(const std::vector<Op>& ops, const std::string& members) {
+  return std::string(8, '\0') + "{" + members + ",\"ops\":" + opsJson(ops) + "}";
+}
+
 bool write(const std::string& dir, const std::string& name, const std::string& data) {
   std::ofstream out(dir + "/" + name, std::ios::binary | std::ios::trunc);
   out.write(data.data(), static_cast<std::streamsize>(data.size()));
@@ -110,7 +154,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   const std::string root = argv[1];
-  std::vector<std::pair<std::string, std::string>> push, wrap;
+  std::vector<std::pair<std::string, std::string>> push, wrap, pull;
 
   // Push bodies.
   push.emplace_back("seed-new-patient", encodeBatch(newPatient("p-1", 3)));
@@ -142,6 +186,29 @@ int main(int argc, char** argv) {
   push.emplace_back(
       "crash-self-reference-keeps-waiter-held",
       encodeBatch(std::vector<Op>{makeOp(id(6, 1), kWall + 1, waiter), makeOp(id(5, 1), kWall, selfRef)}));
+
+  // Pull answers (and break-glass answers, read by the same target).
+  const std::vector<Op> first(chart.begin(), chart.begin() + 4);
+  const std::vector<Op> rest(chart.begin() + 4, chart.end());
+  pull.emplace_back("seed-page-first", pullSeed(0, first, R"("next":4,"more":true,"head":11,"purge":[],"enter":[])"));
+  pull.emplace_back("seed-page-last", pullSeed(4, rest, R"("next":11,"more":false,"head":11,"purge":[],"enter":[])"));
+  pull.emplace_back("seed-page-empty", pullSeed(11, {}, R"("next":11,"more":false,"head":11,"purge":[],"enter":[])"));
+  pull.emplace_back("seed-page-purge-enter",
+                    pullSeed(11, {}, R"("next":14,"more":false,"head":14,"purge":["p-9"],"enter":["p-2","p-\u00e9"])"));
+  pull.emplace_back("seed-page-catch-up-no-head",
+                    pullSeed(0, newPatient("p-2", 4), R"("next":20,"more":false,"purge":[],"enter":[])"));
+  pull.emplace_back(
+      "seed-page-concurrent-writes",
+      pullSeed(20, conflict, R"("next":27,"more":true,"head":40,"purge":[],"enter":[],"shiny":{"new":[1]})"));
+  pull.emplace_back("seed-page-out-of-order", pullSeed(0, std::vector<Op>(chart.rbegin(), chart.rend()),
+                                                       R"("next":11,"more":false,"head":11,"purge":[],"enter":[])"));
+  pull.emplace_back("seed-page-next-behind-since",
+                    pullSeed(30, first, R"("next":29,"more":false,"head":30,"purge":[],"enter":[])"));
+  pull.emplace_back("seed-break-glass",
+                    breakGlassSeed(newPatient("p-3", 5), R"("patient":"p-3","clinic":"south","in_scope":false)"
+                                                         R"(,"head":4,"expires_at":1700003600000)"));
+  pull.emplace_back("seed-break-glass-in-scope",
+                    breakGlassSeed({}, R"("patient":"p-1","clinic":"north","in_scope":true,"head":11,"expires_at":0)"));
 
   // Key wraps.
   auto dataKey = charta::sync::SecretKey::fromBytes(charta::fuzz::dataKeyBytes());
@@ -177,5 +244,6 @@ int main(int argc, char** argv) {
   bool ok = true;
   for (const auto& [name, data] : push) ok = write(root + "/push_corpus", name, data) && ok;
   for (const auto& [name, data] : wrap) ok = write(root + "/key_wrap_corpus", name, data) && ok;
+  for (const auto& [name, data] : pull) ok = write(root + "/pull_corpus", name, data) && ok;
   return ok ? 0 : 1;
 }
