@@ -26,6 +26,7 @@
 #include "charta/platform/passphrase_vault.h"
 #include "charta/sync/crypto.h"
 #include "key_wrap_fuzz.h"
+#include "support/base64.h"
 
 using namespace charta::crdt;
 
@@ -101,20 +102,7 @@ std::vector<Op> allergyAndVitals() {
   return ops;
 }
 
-std::string base64(std::string_view bytes) {
-  static constexpr std::string_view kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  for (std::size_t i = 0; i < bytes.size(); i += 3) {
-    std::uint32_t group = static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i])) << 16;
-    if (i + 1 < bytes.size()) group |= static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i + 1])) << 8;
-    if (i + 2 < bytes.size()) group |= static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i + 2]));
-    out += kAlphabet[(group >> 18) & 63];
-    out += kAlphabet[(group >> 12) & 63];
-    out += i + 1 < bytes.size() ? kAlphabet[(group >> 6) & 63] : '=';
-    out += i + 2 < bytes.size() ? kAlphabet[group & 63] : '=';
-  }
-  return out;
-}
+using charta::testing::base64;
 
 // A JSON array of the ops' single-op encodings in base64, as the server
 // sends them.

@@ -32,6 +32,7 @@
 #include "charta/crdt/chart_document.h"
 #include "charta/crdt/op_codec.h"
 #include "charta/sync/transport.h"
+#include "support/base64.h"
 #include "transport_answers.h"
 
 namespace {
@@ -45,21 +46,7 @@ using crdt::Status;
   __builtin_trap();
 }
 
-std::string base64(std::string_view bytes) {
-  static constexpr std::string_view kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((bytes.size() + 2) / 3 * 4);
-  for (std::size_t i = 0; i < bytes.size(); i += 3) {
-    std::uint32_t group = static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i])) << 16;
-    if (i + 1 < bytes.size()) group |= static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i + 1])) << 8;
-    if (i + 2 < bytes.size()) group |= static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i + 2]));
-    out += kAlphabet[(group >> 18) & 63];
-    out += kAlphabet[(group >> 12) & 63];
-    out += i + 1 < bytes.size() ? kAlphabet[(group >> 6) & 63] : '=';
-    out += i + 2 < bytes.size() ? kAlphabet[group & 63] : '=';
-  }
-  return out;
-}
+using charta::testing::base64;
 
 // A JSON string of the bytes as they are (only what JSON requires escaped).
 std::string quote(std::string_view text) {

@@ -12,6 +12,7 @@
 
 #include "charta/crdt/op_codec.h"
 #include "charta/sync/transport.h"
+#include "support/base64.h"
 #include "transport_answers.h"
 
 using namespace charta;
@@ -19,21 +20,7 @@ using sync::CallError;
 
 namespace {
 
-// Standard base64 with padding, as the server sends ops.
-std::string base64(std::string_view bytes) {
-  static constexpr std::string_view kAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  for (std::size_t i = 0; i < bytes.size(); i += 3) {
-    std::uint32_t group = static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i])) << 16;
-    if (i + 1 < bytes.size()) group |= static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i + 1])) << 8;
-    if (i + 2 < bytes.size()) group |= static_cast<std::uint32_t>(static_cast<unsigned char>(bytes[i + 2]));
-    out += kAlphabet[(group >> 18) & 63];
-    out += kAlphabet[(group >> 12) & 63];
-    out += i + 1 < bytes.size() ? kAlphabet[(group >> 6) & 63] : '=';
-    out += i + 2 < bytes.size() ? kAlphabet[group & 63] : '=';
-  }
-  return out;
-}
+using charta::testing::base64;
 
 // A JSON array of the texts as they are (base64 needs no escaping; a test
 // may write its own escapes).
