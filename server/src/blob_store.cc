@@ -37,7 +37,7 @@ std::string errnoText(int error) { return std::strerror(error); }
 Status makeFolders(const fs::path& root, const fs::path& dir) {
   std::error_code ec;
   fs::create_directories(dir, ec);
-  if (ec) return Status::ioError("cannot create " + dir.string() + ": " + ec.message());
+  if (ec) return dbOsWriteError("cannot create " + dir.string(), ec.value());
   fs::path p = root;
   ::chmod(p.c_str(), 0700);
   for (const fs::path& part : dir.lexically_relative(root)) {
@@ -75,7 +75,7 @@ class FileBlobStore final : public BlobStore {
     const fs::path target = dir / std::to_string(index);
     const fs::path temp = dir / (std::to_string(index) + ".tmp-" + randomToken(9));
     int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) return Status::ioError("cannot create " + temp.string() + ": " + errnoText(errno));
+    if (fd < 0) return dbOsWriteError("cannot create " + temp.string(), errno);
     std::size_t done = 0;
     int error = 0;
     while (done < bytes.size()) {
@@ -92,7 +92,9 @@ class FileBlobStore final : public BlobStore {
     if (error == 0 && ::rename(temp.c_str(), target.c_str()) != 0) error = errno;
     if (error != 0) {
       ::unlink(temp.c_str());
-      return Status::ioError("cannot write " + target.string() + ": " + errnoText(error));
+      // A full disk or a file-size limit is a full storage (507), like the
+      // database's; the half-written temporary file is gone.
+      return dbOsWriteError("cannot write " + target.string(), error);
     }
     return syncFolder(dir);
   }

@@ -2,7 +2,9 @@
 // leases, the shared connection pool and withTransaction.
 #include "db.h"
 
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <thread>
 #include <utility>
 
@@ -53,6 +55,12 @@ bool dbIsRetryable(const Status& s) {
 
 Status dbStorageFull(std::string_view detail) {
   return Status::ioError(std::string(kStorageFullPrefix) + " " + std::string(detail));
+}
+
+Status dbOsWriteError(std::string_view detail, int sysErrno) {
+  std::string message = std::string(detail) + ": " + std::strerror(sysErrno);
+  if (sysErrno == ENOSPC || sysErrno == EDQUOT || sysErrno == EFBIG) return dbStorageFull(message);
+  return Status::ioError(std::move(message));
 }
 
 bool dbIsStorageFull(const Status& s) {

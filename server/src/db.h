@@ -76,6 +76,9 @@ bool dbIsRetryable(const Status& s);
 // again once there is room.
 Status dbStorageFull(std::string_view detail);
 bool dbIsStorageFull(const Status& s);
+// An operating-system error (errno `sysErrno`) while writing what `detail`
+// says: dbStorageFull for ENOSPC, EDQUOT and EFBIG, else a plain kIoError.
+Status dbOsWriteError(std::string_view detail, int sysErrno);
 
 enum class Dialect { kSqlite, kPostgres };
 

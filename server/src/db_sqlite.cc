@@ -85,7 +85,7 @@ Status sqliteStatus(int rc, const std::string& message, int sysErrno = 0) {
   // a disk quota (EDQUOT) as SQLITE_IOERR_WRITE.
   if ((rc & 0xff) == SQLITE_FULL) return dbStorageFull(message);
   if ((rc & 0xff) == SQLITE_IOERR && (sysErrno == ENOSPC || sysErrno == EDQUOT || sysErrno == EFBIG)) {
-    return dbStorageFull(message + " (" + std::strerror(sysErrno) + ")");
+    return dbOsWriteError(message, sysErrno);
   }
   switch (rc & 0xff) {
     case SQLITE_CONSTRAINT:

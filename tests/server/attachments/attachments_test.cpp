@@ -4,9 +4,11 @@
 // CHARTA_API_TEST_POSTGRES), driven over real HTTP as a tablet would
 // (docs/PROTOCOL.md, "Attachments").
 
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <QtTest>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -458,6 +460,41 @@ class AttachmentsTest : public ApiFixture {
     // The upload still works afterwards.
     for (std::size_t i = 0; i < 3; ++i) QCOMPARE(putChunk(patient, hash, i, chunkOf(data, i)).status, 200);
     QCOMPARE(QString::fromStdString(str(parseJson(status(patient, hash).body), "state")), QStringLiteral("complete"));
+  }
+
+  void aFullDiskRefusesAChunkAndKeepsNothing() {
+    if (kPostgres) QSKIP("chunks are rows of the PostgreSQL store here: its full disk is the store's (53100 -> 507)");
+    const std::string patient = newPatient();
+    const std::string data = randomFile(kChunk + 10, kJpeg, 15);
+    const std::string hash = hexSha256(data);
+    QCOMPARE(declare(patient, hash, static_cast<std::int64_t>(data.size())).status, 200);
+    // The disk fills: no file of this (in-process) server may grow past half
+    // a chunk. Writes past it fail with EFBIG, as on a full filesystem.
+    struct rlimit before {};
+    QCOMPARE(::getrlimit(RLIMIT_FSIZE, &before), 0);
+    const auto oldHandler = std::signal(SIGXFSZ, SIG_IGN);
+    struct rlimit full = before;
+    full.rlim_cur = kChunk / 2;
+    QCOMPARE(::setrlimit(RLIMIT_FSIZE, &full), 0);
+    HttpResult refused = putChunk(patient, hash, 0, chunkOf(data, 0));
+    ::setrlimit(RLIMIT_FSIZE, &before);
+    std::signal(SIGXFSZ, oldHandler);
+    QVERIFY2(refused.status == 507, (std::to_string(refused.status) + " " + refused.body).c_str());
+    QCOMPARE(QString::fromStdString(errorCode(refused)), QStringLiteral("insufficient_storage"));
+    QVERIFY(refused.header("retry-after") != nullptr);
+    // Nothing of it is kept: no chunk, no half-written file.
+    QCOMPARE(storedChunks(patient, hash), std::int64_t{0});
+    std::error_code ec;
+    for (const auto& entry : fs::recursive_directory_iterator(attachmentsRoot(), ec)) {
+      QVERIFY2(entry.path().filename().string().find(".tmp-") == std::string::npos, entry.path().c_str());
+    }
+    QVERIFY(ints(parseJson(status(patient, hash).body), "missing") == (std::vector<std::int64_t>{0, 1}));
+    // Room returns: the same chunks go through, and the bytes come back.
+    for (std::size_t i = 0; i < 2; ++i) QCOMPARE(putChunk(patient, hash, i, chunkOf(data, i)).status, 200);
+    QCOMPARE(QString::fromStdString(str(parseJson(status(patient, hash).body), "state")), QStringLiteral("complete"));
+    HttpResult back = getChunk(patient, hash, 0);
+    QCOMPARE(back.status, 200);
+    QVERIFY(back.body == chunkOf(data, 0));
   }
 
   void aBodyCutShortIsNeverStored() {
