@@ -194,7 +194,8 @@ void forEachReference(const Op& op, F&& f) {
                    f(b.target.entry);
                    all(b.preds);
                  },
-                 [&](const AppendObservation& b) { f(b.visit); }, [&](const MarkObservationError& b) { f(b.target); },
+                 [&](const AppendObservation& b) { f(b.visit); },
+                 [&](const MarkObservationError& b) { f(b.target); },
                  [&](const StartNote& b) { f(b.visit); },
                  [&](const EditNote& b) {
                    f(b.note);

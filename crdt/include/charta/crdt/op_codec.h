@@ -35,9 +35,9 @@ inline constexpr std::size_t kMaxFields = 1024;         // fields per AddEntry
 inline constexpr std::size_t kMaxBatchOps = 1 << 20;    // ops per batch
 
 // REQUIRES: the op is well formed (non-null id, ids no longer than
-// kMaxIdBytes, counts within the limits above, an UnknownOp's kind 8-15). An op that is not still
-// encodes, but its bytes fail to decode with kCorruption; they never decode to
-// a different op.
+// kMaxIdBytes, counts within the limits above, an UnknownOp's kind 8-15). An
+// op that is not still encodes, but its bytes fail to decode with
+// kCorruption; they never decode to a different op.
 std::string encodeOp(const Op& op);
 Result<Op> decodeOp(std::string_view bytes);
 
