@@ -412,6 +412,16 @@ struct Replica::Impl {
       tamperDetected("checkpoints", patient, std::to_string(version));
       return std::unique_ptr<ChartDocument>();
     }
+    // The summary, written in every transaction that writes a checkpoint,
+    // names the current one: an older checkpoint row put back whole opens
+    // and agrees with itself, but not with it. (A summary that does not
+    // check out is audited when it is read.)
+    bool summaryTampered = false;
+    auto recorded = openSummary(patient, key, &summaryTampered);
+    if (recorded.isOk() && recorded.value().checkpointVersion && *recorded.value().checkpointVersion != version) {
+      tamperDetected("checkpoints", patient, std::to_string(version));
+      return std::unique_ptr<ChartDocument>();
+    }
     auto decoded = decodeCheckpoint(opened.value(), patient);
     if (!decoded.isOk()) return std::unique_ptr<ChartDocument>();  // a cache of another build: rebuilt
     auto doc = std::make_unique<ChartDocument>(std::move(decoded).value());
@@ -465,12 +475,9 @@ struct Replica::Impl {
   Status writeCheckpoint(const std::string& patient, const ChartDocument& doc) {
     auto key = patientKey(patient, false);
     if (!key.isOk()) return key.status();
-    auto ver = db->prepare("SELECT version FROM checkpoints WHERE patient = ?1");
-    if (!ver.isOk()) return ver.status();
-    ver.value()->bind(1, patient);
-    auto row = ver.value()->step();
-    if (!row.isOk()) return row.status();
-    const std::int64_t version = (row.value() ? ver.value()->int64(0) : 0) + 1;
+    auto stored = checkpointVersion(patient);
+    if (!stored.isOk()) return stored.status();
+    const std::int64_t version = stored.value() + 1;
     auto up = db->prepare(
         "INSERT INTO checkpoints (patient, version, known, sealed) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (patient) "
         "DO UPDATE SET version = excluded.version, known = excluded.known, sealed = excluded.sealed");
@@ -486,11 +493,24 @@ struct Replica::Impl {
   }
 
   // What the rest of the replica derives from a chart, rewritten in the
-  // transaction that changed it: the summary always, the checkpoint when due.
+  // transaction that changed it: the checkpoint when due, the summary always
+  // (it records the checkpoint's version, so an older checkpoint row put
+  // back is told from the current one).
   Status saveDerived(const std::string& patient, const ChartDocument& doc) {
-    if (Status s = writeSummary(patient, doc); !s.isOk()) return s;
-    if (!checkpointDue(patient, doc)) return Status::ok();
-    return writeCheckpoint(patient, doc);
+    Status s = checkpointDue(patient, doc) ? writeCheckpoint(patient, doc) : Status::ok();
+    if (s.isOk()) s = writeSummary(patient, doc);
+    if (!s.isOk()) checkpointed.erase(patient);  // rolled back with the transaction
+    return s;
+  }
+
+  // The version of the patient's stored checkpoint (0: none).
+  Result<std::int64_t> checkpointVersion(const std::string& patient) {
+    auto ver = db->prepare("SELECT version FROM checkpoints WHERE patient = ?1");
+    if (!ver.isOk()) return ver.status();
+    ver.value()->bind(1, patient);
+    auto row = ver.value()->step();
+    if (!row.isOk()) return row.status();
+    return row.value() ? ver.value()->int64(0) : std::int64_t{0};
   }
 
   // After a chart was opened for reading: a chart that replayed many ops
@@ -501,7 +521,10 @@ struct Replica::Impl {
     auto it = docs.find(patient);
     if (it == docs.end() || !checkpointDue(patient, *it->second)) return;
     if (!beginTx(false).isOk()) return;
-    if (writeCheckpoint(patient, *it->second).isOk() && db->commit().isOk()) return;
+    if (writeCheckpoint(patient, *it->second).isOk() && writeSummary(patient, *it->second).isOk() &&
+        db->commit().isOk()) {
+      return;
+    }
     db->rollback();
     checkpointed.erase(patient);
   }
@@ -577,6 +600,10 @@ struct Replica::Impl {
     const std::set<std::string> charted = chartedBy(doc);
     w.u64(charted.size());
     for (const auto& u : charted) w.str(u);
+    // The version of the checkpoint written with it (a trailing field too).
+    auto checkpoint = checkpointVersion(patient);
+    if (!checkpoint.isOk()) return checkpoint.status();
+    w.i64(checkpoint.value());
 
     auto ver = db->prepare("SELECT summary_version FROM patients WHERE id = ?1");
     if (!ver.isOk()) return ver.status();
@@ -591,6 +618,66 @@ struct Replica::Impl {
         .bindBlob(2, sealRow(*key.value(), w.bytes(), adSummary(patient, version)))
         .bind(3, version)
         .run();
+  }
+
+  // The patient's summary row, opened and checked against the op rows.
+  // *tampered: the row does not open, or is an older copy put back (it
+  // counts fewer ops than are stored); the caller audits it.
+  struct StoredSummary {
+    PatientSummary summary;
+    std::optional<std::int64_t> checkpointVersion;  // absent in summaries of older builds
+  };
+  Result<StoredSummary> openSummary(const std::string& patient, const SecretKey& key, bool* tampered) {
+    *tampered = false;
+    auto st = db->prepare("SELECT summary, summary_version FROM patients WHERE id = ?1");
+    if (!st.isOk()) return st.status();
+    st.value()->bind(1, patient);
+    auto row = st.value()->step();
+    if (!row.isOk()) return row.status();
+    if (!row.value() || st.value()->isNull(0)) return Status::notFound("patient " + patient + " has no chart yet");
+    auto opened = openRow(key, st.value()->text(0), adSummary(patient, st.value()->int64(1)));
+    if (!opened.isOk()) {
+      *tampered = true;
+      return Status::corruption("the summary of patient " + patient + " does not open: the stored row was changed");
+    }
+    StoredSummary stored;
+    PatientSummary& out = stored.summary;
+    out.patient = patient;
+    ByteReader r(opened.value());
+    std::int64_t nka = 0;
+    std::uint64_t n = 0;
+    bool ok = r.str(out.familyName) && r.str(out.givenNames) && r.str(out.birthDate) && r.str(out.sex) && r.i64(nka) &&
+              r.u64(n);
+    for (std::uint64_t i = 0; ok && i < n; ++i) ok = r.str(out.identifiers.emplace_back());
+    ok = ok && r.u64(n);
+    for (std::uint64_t i = 0; ok && i < n; ++i) ok = r.str(out.allergies.emplace_back());
+    ok = ok && r.u64(out.opCount) && r.u64(out.openConflicts) && r.u64(out.heldOps);
+    // Trailing fields, absent in summaries written by older builds.
+    if (ok && !r.atEnd()) {
+      ok = r.u64(n);
+      for (std::uint64_t i = 0; ok && i < n; ++i) ok = r.str(out.chartedBy.emplace_back());
+    }
+    if (ok && !r.atEnd()) {
+      std::int64_t version = 0;
+      ok = r.i64(version);
+      stored.checkpointVersion = version;
+    }
+    ok = ok && r.atEnd();
+    if (!ok) return Status::corruption("the summary of patient " + patient + " is damaged");
+    if (nka != 0) out.noKnownAllergies = nka == 1;
+    // A replayed (older) summary opens, but counts fewer ops than are stored.
+    auto count = db->prepare("SELECT COUNT(*), COALESCE(SUM(state IN (0, 3)), 0) FROM ops WHERE patient = ?1");
+    if (!count.isOk()) return count.status();
+    count.value()->bind(1, patient);
+    auto crow = count.value()->step();
+    if (!crow.isOk()) return crow.status();
+    if (static_cast<std::uint64_t>(count.value()->int64(0)) != out.opCount) {
+      *tampered = true;
+      return Status::corruption("the summary of patient " + patient +
+                                " does not match its history (an old copy of the row was put back)");
+    }
+    out.pendingOps = static_cast<std::uint64_t>(count.value()->int64(1));
+    return stored;
   }
 
   // *inserted (when given) says whether the op was new; without it a
@@ -1023,49 +1110,13 @@ Result<PatientSummary> Replica::summary(std::string_view patientView) const {
   const std::string patient(patientView);
   auto key = d.patientKey(patient, false);
   if (!key.isOk()) return key.status();
-  auto st = d.db->prepare("SELECT summary, summary_version FROM patients WHERE id = ?1");
-  if (!st.isOk()) return st.status();
-  st.value()->bind(1, patient);
-  auto row = st.value()->step();
-  if (!row.isOk()) return row.status();
-  if (!row.value() || st.value()->isNull(0)) return Status::notFound("patient " + patient + " has no chart yet");
-  auto opened = d.openRow(*key.value(), st.value()->text(0), adSummary(patient, st.value()->int64(1)));
-  if (!opened.isOk()) {
-    d.tamperDetected("patients.summary", patient, patient);
-    return Status::corruption("the summary of patient " + patient + " does not open: the stored row was changed");
+  bool tampered = false;
+  auto stored = d.openSummary(patient, *key.value(), &tampered);
+  if (!stored.isOk()) {
+    if (tampered) d.tamperDetected("patients.summary", patient, patient);
+    return stored.status();
   }
-  PatientSummary out;
-  out.patient = patient;
-  ByteReader r(opened.value());
-  std::int64_t nka = 0;
-  std::uint64_t n = 0;
-  bool ok = r.str(out.familyName) && r.str(out.givenNames) && r.str(out.birthDate) && r.str(out.sex) && r.i64(nka) &&
-            r.u64(n);
-  for (std::uint64_t i = 0; ok && i < n; ++i) ok = r.str(out.identifiers.emplace_back());
-  ok = ok && r.u64(n);
-  for (std::uint64_t i = 0; ok && i < n; ++i) ok = r.str(out.allergies.emplace_back());
-  ok = ok && r.u64(out.opCount) && r.u64(out.openConflicts) && r.u64(out.heldOps);
-  if (ok && !r.atEnd()) {
-    ok = r.u64(n);
-    for (std::uint64_t i = 0; ok && i < n; ++i) ok = r.str(out.chartedBy.emplace_back());
-  }
-  ok = ok && r.atEnd();
-  if (!ok) return Status::corruption("the summary of patient " + patient + " is damaged");
-  if (nka != 0) out.noKnownAllergies = nka == 1;
-  // A replayed (older) summary opens, but counts fewer ops than are stored.
-  auto count = d.db->prepare(
-      "SELECT COUNT(*), COALESCE(SUM(state IN (0, 3)), 0) FROM ops WHERE patient = ?1");
-  if (!count.isOk()) return count.status();
-  count.value()->bind(1, patient);
-  auto crow = count.value()->step();
-  if (!crow.isOk()) return crow.status();
-  if (static_cast<std::uint64_t>(count.value()->int64(0)) != out.opCount) {
-    d.tamperDetected("patients.summary", patient, patient);
-    return Status::corruption("the summary of patient " + patient +
-                              " does not match its history (an old copy of the row was put back)");
-  }
-  out.pendingOps = static_cast<std::uint64_t>(count.value()->int64(1));
-  return out;
+  return std::move(stored).value().summary;
 }
 
 Result<const ChartDocument*> Replica::chart(std::string_view patientView, std::string_view purpose) {

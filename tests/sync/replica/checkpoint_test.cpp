@@ -197,9 +197,18 @@ class CheckpointTest : public QObject {
     rawExec(path, "UPDATE checkpoints SET version = " + oldVersion + ", known = " + oldKnown + ", sealed = X'" +
                       oldSealed + "' WHERE patient = " + sqlText(patient));
     {
+      // The summary names the current checkpoint: the old one is refused
+      // and audited, and the chart replayed from its ops.
       auto r = reopen(path);
       QVERIFY(r);
-      QVERIFY(canonical(*r) == expected);  // the later ops came from their rows
+      QVERIFY(canonical(*r) == expected);
+      auto pending = r->pendingAudit(100000);
+      QVERIFY(pending.isOk());
+      int audited = 0;
+      for (const DeviceAuditEvent& ev : pending.value()) {
+        if (ev.action == "replica.tamper_detected" && ev.detail.find("checkpoints") != std::string::npos) ++audited;
+      }
+      QCOMPARE(audited, 1);
     }
     // A replica written before checkpoints existed: replayed, and the read
     // leaves a checkpoint behind.

@@ -87,7 +87,7 @@ std::string rawBlob(const std::string& path, const Cell& c) {
 
 // The figures of one kind of tamper.
 struct Tally {
-  int trials = 0, rejected = 0, recovered = 0, released = 0, audited = 0, harmless = 0;
+  int trials = 0, rejected = 0, recovered = 0, released = 0, audited = 0;
   QString line(const char* kind) const {
     return QString::asprintf(
         "%s: %d trials, %d rejected (%d of them rebuilt from sealed ops), %d plaintext released, "
@@ -219,12 +219,10 @@ class TamperScaleTest : public QObject {
 
   // What one trial changed: the patients whose rows it changed ("*": any),
   // the table the tamper_detected event must name ("unlock": a user's wrapped
-  // key; "": no event expected), and whether the change may be accepted
-  // provided every read still gives the pristine value.
+  // key; "": no event expected).
   struct Plan {
     std::set<std::string> patients;
     std::string audited, what;
-    bool mayBeHarmless = false;
   };
 
   // `trials` trials on fresh copies of the pristine file changed by `tamper`.
@@ -272,16 +270,15 @@ class TamperScaleTest : public QObject {
     tally.rejected += rejected ? 1 : 0;
     tally.recovered += rejected && refused == 0 ? 1 : 0;
     tally.audited += audited ? 1 : 0;
-    tally.harmless += rejected ? 0 : 1;
-    QVERIFY2(rejected || plan.mayBeHarmless, (plan.what + ": not rejected").c_str());
+    QVERIFY2(rejected, (plan.what + ": not rejected").c_str());
     if (!plan.audited.empty()) QVERIFY2(audited || !rejected, (plan.what + ": not audited").c_str());
   }
 
-  // Prints the figures and checks them: every trial rejected (or harmless
-  // where the kind allows it), no plaintext released, every rejection audited.
+  // Prints the figures and checks them: every trial rejected, no plaintext
+  // released, every rejection audited.
   void report(const Tally& t, const char* kind, const QString& more, bool audits = true) {
     qInfo().noquote() << t.line(kind) << more;
-    QCOMPARE(t.rejected + t.harmless, t.trials);
+    QCOMPARE(t.rejected, t.trials);
     QCOMPARE(t.released, 0);
     if (audits) QCOMPARE(t.audited, t.rejected);
   }
@@ -405,7 +402,7 @@ class TamperScaleTest : public QObject {
       const std::size_t bit = below(blob.size() * 8);
       blob[bit / 8] = static_cast<char>(blob[bit / 8] ^ (1 << (bit % 8)));
       rawSetBlob(m_trial, cell, blob);
-      return Plan{{cell.patient}, cell.audited, "flip bit " + std::to_string(bit) + " of " + cell.where, false};
+      return Plan{{cell.patient}, cell.audited, "flip bit " + std::to_string(bit) + " of " + cell.where};
     });
     QString columns;
     for (const auto& [name, n] : perColumn) columns += QString(" %1=%2").arg(QString::fromStdString(name)).arg(n);
@@ -424,25 +421,24 @@ class TamperScaleTest : public QObject {
       const std::string blobA = rawBlob(m_trial, a), blobB = rawBlob(m_trial, *b);
       rawSetBlob(m_trial, a, blobB);
       rawSetBlob(m_trial, *b, blobA);
-      return Plan{{a.patient, b->patient}, a.audited, "swap " + a.where + " / " + b->where, false};
+      return Plan{{a.patient, b->patient}, a.audited, "swap " + a.where + " / " + b->where};
     });
     report(tally, "swaps between patients", "");
   }
 
   // The version of a summary or checkpoint from before the last edits put
   // back: the ciphertext alone, or the whole row (with its version). A whole
-  // checkpoint row put back is an older cache of the chart, as a checkpoint
-  // that lags behind the ops always is: the ops after it are applied on top,
-  // so it is accepted (counted as harmless) provided the chart is the same.
+  // checkpoint row put back opens and agrees with itself, but the summary
+  // names the current checkpoint's version: refused and audited, and the
+  // chart replayed from its ops.
   void replays() {
     struct Kind {
       std::string table, columns, audited;
-      bool harmless;
     };
-    const std::vector<Kind> kinds = {{"patients", "summary", "patients.summary", false},
-                                     {"patients", "summary, summary_version", "patients.summary", false},
-                                     {"checkpoints", "sealed", "checkpoints", false},
-                                     {"checkpoints", "version, known, sealed", "checkpoints", true}};
+    const std::vector<Kind> kinds = {{"patients", "summary", "patients.summary"},
+                                     {"patients", "summary, summary_version", "patients.summary"},
+                                     {"checkpoints", "sealed", "checkpoints"},
+                                     {"checkpoints", "version, known, sealed", "checkpoints"}};
     std::map<std::string, std::vector<Cell>> changed;  // rows the last edits rewrote
     for (const char* column : {"patients.summary", "checkpoints.sealed"}) {
       for (const Cell& c : m_cells.at(column)) {
@@ -463,10 +459,9 @@ class TamperScaleTest : public QObject {
         set += (set.empty() ? "" : ", ") + c + " = " + (blob ? "X'" + old + "'" : old);
       }
       rawChange(m_trial, "UPDATE " + kind.table + " SET " + set + " WHERE " + cell.where);
-      return Plan{{cell.patient}, kind.audited, "replay " + kind.columns + " of " + cell.where, kind.harmless};
+      return Plan{{cell.patient}, kind.audited, "replay " + kind.columns + " of " + cell.where};
     });
-    report(tally, "replays of old rows",
-           QString("; %1 whole checkpoint rows accepted as an older cache, chart unchanged").arg(tally.harmless));
+    report(tally, "replays of old rows", "");
   }
 
   // The file cut at a random length (its WAL gone): refused to open, or its
@@ -476,7 +471,7 @@ class TamperScaleTest : public QObject {
     const Tally tally = run(std::max(100, tamperTrials() / 10), [&](int) {
       const std::size_t length = below(size);
       std::filesystem::resize_file(m_trial, length);
-      return Plan{{"*"}, "", "cut to " + std::to_string(length) + " of " + std::to_string(size) + " bytes", false};
+      return Plan{{"*"}, "", "cut to " + std::to_string(length) + " of " + std::to_string(size) + " bytes"};
     });
     report(tally, "truncations", " (no audit event: the file that would hold it is cut)", false);
   }
