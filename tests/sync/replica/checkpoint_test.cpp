@@ -41,6 +41,18 @@ PullPage pageOf(Replica& r, std::uint64_t next) {
 
 std::string sqlText(const std::string& s) { return "'" + s + "'"; }
 
+// The replica's pending audit events that report a tampered checkpoint.
+int checkpointTamperEvents(Replica& r) {
+  int n = 0;
+  auto pending = r.pendingAudit(100000);
+  const std::vector<DeviceAuditEvent> events =
+      pending.isOk() ? std::move(pending).value() : std::vector<DeviceAuditEvent>{};
+  for (const auto& ev : events) {
+    if (ev.action == "replica.tamper_detected" && ev.detail.find("checkpoints") != std::string::npos) ++n;
+  }
+  return n;
+}
+
 }  // namespace
 
 class CheckpointTest : public QObject {
@@ -202,13 +214,7 @@ class CheckpointTest : public QObject {
       auto r = reopen(path);
       QVERIFY(r);
       QVERIFY(canonical(*r) == expected);
-      auto pending = r->pendingAudit(100000);
-      QVERIFY(pending.isOk());
-      int audited = 0;
-      for (const DeviceAuditEvent& ev : pending.value()) {
-        if (ev.action == "replica.tamper_detected" && ev.detail.find("checkpoints") != std::string::npos) ++audited;
-      }
-      QCOMPARE(audited, 1);
+      QCOMPARE(checkpointTamperEvents(*r), 1);
     }
     // A replica written before checkpoints existed: replayed, and the read
     // leaves a checkpoint behind.
@@ -236,23 +242,13 @@ class CheckpointTest : public QObject {
     }
     QVERIFY(patients.size() >= 2);
     QVERIFY(rawCount(path, "SELECT COUNT(*) FROM checkpoints") >= 2);
-    auto auditedTamper = [](Replica& r) {
-      int n = 0;
-      auto pending = r.pendingAudit(100000);
-      const std::vector<DeviceAuditEvent> events =
-          pending.isOk() ? std::move(pending).value() : std::vector<DeviceAuditEvent>{};
-      for (const auto& ev : events) {
-        if (ev.action == "replica.tamper_detected" && ev.detail.find("checkpoints") != std::string::npos) ++n;
-      }
-      return n;
-    };
     // One bit flipped in the first checkpoint.
     rawFlipBit(path, "checkpoints", "sealed", "patient = " + sqlText(patients[0]), 40);
     {
       auto r = reopen(path);
       QVERIFY(r);
       QVERIFY(canonical(*r) == expected);
-      QCOMPARE(auditedTamper(*r), 1);
+      QCOMPARE(checkpointTamperEvents(*r), 1);
     }
     // Another patient's checkpoint copied over: bound to its patient, refused.
     rawExec(path,
@@ -263,7 +259,7 @@ class CheckpointTest : public QObject {
       auto r = reopen(path);
       QVERIFY(r);
       QVERIFY(canonical(*r) == expected);
-      QVERIFY(auditedTamper(*r) >= 2);
+      QVERIFY(checkpointTamperEvents(*r) >= 2);
     }
   }
 
