@@ -16,4 +16,16 @@ namespace charta::test {
 // Thread-safe.
 std::string newPostgresDatabase(std::string* error);
 
+// Like newPostgresDatabase, with the database's files in a new tablespace at
+// `location`: an existing, empty folder that the cluster's system user owns
+// (on a small filesystem, say). Creating a tablespace needs the cluster's
+// superuser, which the test cluster's conninfo is.
+std::string newPostgresDatabaseIn(const std::string& location, std::string* error);
+
+// Drops a database made above (its connections are ended first) and, when
+// `location` is given, the tablespace at that folder, so that its files are
+// gone and its filesystem can be unmounted. Returns false and sets *error on
+// failure.
+bool dropPostgresDatabase(const std::string& conninfo, const std::string& location, std::string* error);
+
 }  // namespace charta::test

@@ -1,17 +1,32 @@
 // A full disk under a stream of pushes: charta-server runs as a child process
-// on SQLite, and once the tablets are enrolled its file-size limit
-// (RLIMIT_FSIZE, per file) is lowered to a little above the largest file it
-// has written, so the store's WAL soon cannot grow: writes fail with EFBIG as
-// on a full filesystem (the server ignores SIGXFSZ, which would kill it). Four tablets push batches of 50 ops
-// meanwhile. While full, pushes must be refused with 507 insufficient_storage
-// (nothing acknowledged that was not stored), the server must stay up and
-// say so in its log, its metrics and /healthz, and it must also go on when
-// its own log file cannot grow any more. Then the limit is lifted on the
-// running server ("space returns") and the tablets' retries must go through.
-// At the end every acknowledged op is in the store exactly once, the SQLite
-// integrity check passes and the audit chain verifies.
+// and four tablets push batches of 50 ops. Once they are enrolled the store's
+// disk fills up:
+//  - on SQLite, the server's file-size limit (RLIMIT_FSIZE, per file) is
+//    lowered to a little above the largest file it has written, so the
+//    store's WAL soon cannot grow: writes fail with EFBIG as on a full
+//    filesystem (the server ignores SIGXFSZ, which would kill it);
+//  - on PostgreSQL (built with CHARTA_PROCESS_TEST_POSTGRES), the store's
+//    database lives in a tablespace on a small tmpfs of its own, and a
+//    ballast file takes all of that filesystem's room but a little: the
+//    cluster's own writes then fail with ENOSPC, a real full disk (its WAL
+//    stays on the big disk, as a careful deployment keeps it). Mounting needs
+//    root; elsewhere the suite skips and says why.
+// While full, pushes must be refused with 507 insufficient_storage (nothing
+// acknowledged that was not stored), the server must stay up and say so in
+// its log, its metrics and /healthz, and it must also go on when its own log
+// file cannot grow any more. Then space returns on the running system (the
+// limit is lifted, the ballast deleted) and the tablets' retries must go
+// through. At the end every acknowledged op is in the store exactly once, the
+// store passes its integrity check (SQLite's integrity_check, PostgreSQL's
+// amcheck on every B-tree index with its table) and the audit chain verifies.
 
+#include <fcntl.h>
+#include <pwd.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
 
 #include <QtTest>
 #include <cstring>
@@ -19,6 +34,7 @@
 
 #include "db.h"
 #include "process/process_harness.h"
+#include "support/postgres.h"
 
 using namespace charta;
 using namespace charta::test;
@@ -26,7 +42,16 @@ using namespace charta::test::process;
 
 namespace {
 
+#ifdef CHARTA_PROCESS_TEST_POSTGRES
+constexpr bool kPostgres = true;
+#else
+constexpr bool kPostgres = false;
+#endif
+
 constexpr int kTablets = 4;
+// The PostgreSQL store's filesystem: room for a copy of template1 (about
+// 8 MB), the schema and what the tablets push before it is filled.
+constexpr std::int64_t kFilesystemBytes = 48 * 1024 * 1024;
 // Room left above the largest file when the limit goes on.
 constexpr std::int64_t kHeadroomBytes = 768 * 1024;
 
@@ -46,17 +71,137 @@ bool setFileSizeLimit(pid_t pid, rlim_t soft, std::string* error) {
   return true;
 }
 
-// Lifts the limit when it goes out of scope (before the tablets are joined).
-class SpaceReturns {
+// Runs its action when it goes out of scope: space returns on a failed check
+// before the tablets are joined, the database is dropped before its
+// filesystem is unmounted.
+class AtScopeEnd {
  public:
-  explicit SpaceReturns(ServerProcess& p) : m_proc(p) {}
-  ~SpaceReturns() {
-    std::string ignored;
-    if (m_proc.running()) (void)setFileSizeLimit(m_proc.pid(), RLIM_INFINITY, &ignored);
+  explicit AtScopeEnd(std::function<void()> action) : m_action(std::move(action)) {}
+  AtScopeEnd(const AtScopeEnd&) = delete;
+  AtScopeEnd& operator=(const AtScopeEnd&) = delete;
+  ~AtScopeEnd() {
+    if (m_action) m_action();
   }
 
  private:
-  ServerProcess& m_proc;
+  std::function<void()> m_action;
+};
+
+std::string errnoText(const std::string& what) { return what + ": " + std::strerror(errno); }
+
+// The system user the PostgreSQL test cluster runs as: postgres when the
+// suites run as root (scripts/pg-cluster), else the caller.
+bool clusterOwner(uid_t* uid, gid_t* gid, std::string* error) {
+  if (::getuid() != 0) {
+    *uid = ::getuid();
+    *gid = ::getgid();
+    return true;
+  }
+  const passwd* pw = ::getpwnam("postgres");
+  if (pw == nullptr) {
+    *error = "no postgres system user, which the test cluster runs as";
+    return false;
+  }
+  *uid = pw->pw_uid;
+  *gid = pw->pw_gid;
+  return true;
+}
+
+// A tmpfs of its own, mounted on a new folder under /tmp: a disk that really
+// fills up. A ballast file takes its room and gives it back.
+class SmallFilesystem {
+ public:
+  SmallFilesystem() = default;
+  SmallFilesystem(const SmallFilesystem&) = delete;
+  SmallFilesystem& operator=(const SmallFilesystem&) = delete;
+  ~SmallFilesystem() {
+    std::string ignored;
+    (void)unmount(&ignored);
+  }
+
+  // False with *error when it cannot be mounted (mounting needs root).
+  bool mount(std::int64_t bytes, uid_t owner, gid_t group, std::string* error) {
+    char folder[] = "/tmp/charta-full.XXXXXX";
+    if (::mkdtemp(folder) == nullptr) {
+      *error = errnoText("mkdtemp");
+      return false;
+    }
+    const std::string options =
+        "size=" + std::to_string(bytes) + ",mode=0700,uid=" + std::to_string(owner) + ",gid=" + std::to_string(group);
+    if (::mount("tmpfs", folder, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, options.c_str()) != 0) {
+      *error = errnoText(std::string("mount -t tmpfs -o ") + options + " on " + folder);
+      ::rmdir(folder);
+      return false;
+    }
+    m_path = folder;
+    m_owner = owner;
+    m_group = group;
+    return true;
+  }
+
+  const std::string& path() const { return m_path; }
+
+  // A new, empty folder on it that the filesystem's owner owns.
+  bool makeFolder(const std::string& name, std::string* out, std::string* error) const {
+    const std::string folder = m_path + "/" + name;
+    if (::mkdir(folder.c_str(), 0700) != 0 || ::chown(folder.c_str(), m_owner, m_group) != 0) {
+      *error = errnoText("make " + folder);
+      return false;
+    }
+    *out = folder;
+    return true;
+  }
+
+  std::int64_t freeBytes() const {
+    struct statvfs st {};
+    if (::statvfs(m_path.c_str(), &st) != 0) return -1;
+    return static_cast<std::int64_t>(st.f_bavail) * static_cast<std::int64_t>(st.f_frsize);
+  }
+
+  // Takes all its free room but `room` bytes.
+  bool fillLeaving(std::int64_t room, std::string* error) const {
+    const std::int64_t take = freeBytes() - room;
+    if (take <= 0) return true;
+    const std::string ballast = m_path + "/ballast";
+    const int fd = ::open(ballast.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+      *error = errnoText("open " + ballast);
+      return false;
+    }
+    struct stat st {};
+    const int rc = ::fstat(fd, &st) != 0 ? errno : ::posix_fallocate(fd, st.st_size, take);
+    ::close(fd);
+    if (rc != 0) {
+      *error = "fill " + ballast + " with " + std::to_string(take) + " bytes: " + std::strerror(rc);
+      return false;
+    }
+    return true;
+  }
+
+  bool removeBallast(std::string* error) const {
+    if (::unlink((m_path + "/ballast").c_str()) != 0 && errno != ENOENT) {
+      *error = errnoText("remove the ballast");
+      return false;
+    }
+    return true;
+  }
+
+  bool unmount(std::string* error) {
+    if (m_path.empty()) return true;
+    // Detached when still busy: it goes once the last file on it is closed.
+    if (::umount2(m_path.c_str(), 0) != 0 && ::umount2(m_path.c_str(), MNT_DETACH) != 0) {
+      *error = errnoText("unmount " + m_path);
+      return false;
+    }
+    ::rmdir(m_path.c_str());
+    m_path.clear();
+    return true;
+  }
+
+ private:
+  std::string m_path;
+  uid_t m_owner = 0;
+  gid_t m_group = 0;
 };
 
 std::int64_t fileSize(const std::string& path) {
@@ -101,11 +246,32 @@ class DiskFullTest : public QObject {
     QTemporaryDir dir;
     QVERIFY(dir.isValid());
     const std::string root = dir.path().toStdString();
-    const std::vector<std::string> store = {"--data", root + "/data"};
+    std::vector<std::string> store = {"--data", root + "/data"};
+    std::string error;
+    SmallFilesystem disk;  // PostgreSQL's
+    std::string conninfo;
+    std::string tablespace;
+    if (kPostgres) {
+      uid_t owner = 0;
+      gid_t group = 0;
+      QVERIFY2(clusterOwner(&owner, &group, &error), error.c_str());
+      if (!disk.mount(kFilesystemBytes, owner, group, &error)) {
+        QSKIP(("no small filesystem for the store: " + error + " (mounting a tmpfs needs root)").c_str());
+      }
+      QVERIFY2(disk.makeFolder("tablespace", &tablespace, &error), error.c_str());
+      conninfo = newPostgresDatabaseIn(tablespace, &error);
+      QVERIFY2(!conninfo.empty(), error.c_str());
+      store.push_back("--postgres");
+      store.push_back(conninfo);
+    }
+    // After the server stops and before the filesystem goes.
+    const AtScopeEnd dropDatabase([&] {
+      std::string ignored;
+      if (!conninfo.empty()) (void)dropPostgresDatabase(conninfo, tablespace, &ignored);
+    });
     std::vector<std::string> args = {"serve", "--demo", "--log-level", "warn"};
     args.insert(args.end(), store.begin(), store.end());
     ServerUnderTest server(bin, root, "server", args);
-    std::string error;
     QVERIFY2(server.launch(&error), error.c_str());
     const std::string url = server.url();
     const std::string log = root + "/server-launch-" + std::to_string(server.launches()) + ".log";
@@ -118,11 +284,24 @@ class DiskFullTest : public QObject {
     Credentials probe;
     QVERIFY2(enrolTablet(url, "full-probe", &probe, &error), error.c_str());
 
-    // The "disk": a little room above the largest file the server has.
-    std::int64_t largest = fileSize(log);
-    for (const auto& [name, size] : filesUnder(root + "/data")) largest = std::max(largest, size);
-    const std::int64_t limit = largest + kHeadroomBytes;
-    QVERIFY2(setFileSizeLimit(server.proc().pid(), static_cast<rlim_t>(limit), &error), error.c_str());
+    // The disk fills up but a little room: on SQLite, above the largest file
+    // the server has; on PostgreSQL, on the tablespace's filesystem.
+    std::int64_t limit = 0;
+    if (kPostgres) {
+      QVERIFY2(disk.fillLeaving(kHeadroomBytes, &error), error.c_str());
+    } else {
+      std::int64_t largest = fileSize(log);
+      for (const auto& [name, size] : filesUnder(root + "/data")) largest = std::max(largest, size);
+      limit = largest + kHeadroomBytes;
+      QVERIFY2(setFileSizeLimit(server.proc().pid(), static_cast<rlim_t>(limit), &error), error.c_str());
+    }
+    const auto giveSpaceBack = [&](std::string* why) {
+      if (kPostgres && !disk.removeBallast(why)) return false;
+      return !server.proc().running() || setFileSizeLimit(server.proc().pid(), RLIM_INFINITY, why);
+    };
+    const std::string diskText = kPostgres ? "a tablespace on a tmpfs of " + std::to_string(kFilesystemBytes >> 20) +
+                                                 " MiB with " + std::to_string(disk.freeBytes() / 1024) + " KiB left"
+                                           : "file limit " + std::to_string(limit) + " bytes";
 
     Fleet fleet({url});
     for (int i = 0; i < kTablets; ++i) {
@@ -130,7 +309,10 @@ class DiskFullTest : public QObject {
           std::make_unique<StreamTablet>(i, creds[static_cast<std::size_t>(i)], "full-patient-" + std::to_string(i)));
     }
     // On a failed check, space returns before the tablets are joined.
-    const SpaceReturns lift(server.proc());
+    const AtScopeEnd spaceReturns([&] {
+      std::string ignored;
+      (void)giveSpaceBack(&ignored);
+    });
     const auto started = Clock::now();
     fleet.start();
 
@@ -140,21 +322,24 @@ class DiskFullTest : public QObject {
         [&] { return fleet.anyFailed() || server.proc().waitExit(0, &status) || storageFullErrors(url) >= 20; }, 40000);
     if (!filled || fleet.anyFailed() || !server.proc().running()) {
       const std::string died = server.proc().running() ? "" : "; the server died: " + describeWaitStatus(status);
-      if (server.proc().running()) {
-        (void)setFileSizeLimit(server.proc().pid(), RLIM_INFINITY, &error);
-      } else if (server.launch(&error)) {  // so that the tablets can finish
+      (void)giveSpaceBack(&error);
+      if (!server.proc().running() && server.launch(&error)) {  // so that the tablets can finish
         fleet.setUrl(0, server.url());
       }
       fleet.stopAndJoin();
-      QFAIL(("the store never reported itself full (limit " + std::to_string(limit) + " bytes)" + died + "\n" +
-             joined(fleetProblems(fleet)) + server.proc().output().substr(0, 4000))
+      QFAIL(("the store never reported itself full (" + diskText + ")" + died + "\n" + joined(fleetProblems(fleet)) +
+             server.proc().output().substr(0, 4000))
                 .c_str());
     }
     const std::int64_t fullAfterMs = msSince(started);
     const std::int64_t ackedAtFull = fleet.ackedTotal();
-    std::string atLimit;  // the files that ran into the limit
-    for (const auto& [name, size] : filesUnder(root + "/data")) {
-      if (size > limit - 64 * 1024) atLimit += (atLimit.empty() ? "" : ", ") + name;
+    std::string atLimit;  // the files that ran into the limit, or what was left
+    if (kPostgres) {
+      atLimit = std::to_string(disk.freeBytes() / 1024) + " KiB left on the tmpfs";
+    } else {
+      for (const auto& [name, size] : filesUnder(root + "/data")) {
+        if (size > limit - 64 * 1024) atLimit += (atLimit.empty() ? "" : ", ") + name;
+      }
     }
 
     // A push of our own while full, larger than the refused tablet batches: a
@@ -205,8 +390,9 @@ class DiskFullTest : public QObject {
     QCOMPARE(fileSize(log), logSize);
     const std::int64_t refusedWhileFull = storageFullErrors(url);
 
-    // Space returns: the limit is lifted on the running server.
-    QVERIFY2(setFileSizeLimit(server.proc().pid(), RLIM_INFINITY, &error), error.c_str());
+    // Space returns on the running system: the limit is lifted (the log's too),
+    // the ballast deleted.
+    QVERIFY2(giveSpaceBack(&error), error.c_str());
     const auto freed = Clock::now();
     fleet.nextGeneration();  // each tablet first re-checks its last acknowledged batch
     if (!fleet.waitForProgress(60000)) {
@@ -245,7 +431,26 @@ class DiskFullTest : public QObject {
     QVERIFY(server.proc().signal(SIGTERM));
     QVERIFY2(server.proc().waitExit(60000, &status), "the server did not stop within 60 s of SIGTERM");
     QVERIFY2(WIFEXITED(status) && WEXITSTATUS(status) == 0, describeWaitStatus(status).c_str());
-    {
+    std::string integrity;
+    if (kPostgres) {
+      // amcheck: every B-tree index is well formed and holds every row of its
+      // table (it raises an error otherwise).
+      auto db = charta::server::Database::openPostgres(conninfo, 1);
+      QVERIFY2(db.isOk(), db.status().toString().c_str());
+      auto lease = db.value()->acquire();
+      QVERIFY2(lease.isOk(), lease.status().toString().c_str());
+      const crdt::Status made = lease.value()->exec("CREATE EXTENSION IF NOT EXISTS amcheck");
+      QVERIFY2(made.isOk(), made.toString().c_str());
+      auto rows = lease.value()->query(
+          "SELECT count(bt_index_check(c.oid, true)) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+          "JOIN pg_am a ON a.oid = c.relam JOIN pg_namespace n ON n.oid = c.relnamespace "
+          "WHERE a.amname = 'btree' AND n.nspname = 'public'");
+      QVERIFY2(rows.isOk(), rows.status().toString().c_str());
+      QCOMPARE(rows.value().size(), std::size_t{1});
+      const std::int64_t checked = charta::server::dbInt(rows.value()[0].at(0));
+      QVERIFY2(checked >= 5, std::to_string(checked).c_str());  // the ops, devices, audit... indexes
+      integrity = "amcheck of " + std::to_string(checked) + " indexes ok";
+    } else {
       auto db = charta::server::Database::openSqlite(root + "/data/charta.db", 1);
       QVERIFY2(db.isOk(), db.status().toString().c_str());
       auto lease = db.value()->acquire();
@@ -255,6 +460,7 @@ class DiskFullTest : public QObject {
       std::string result;
       for (const charta::server::DbRow& r : rows.value()) result += charta::server::dbText(r.at(0)) + "\n";
       QVERIFY2(result == "ok\n", result.c_str());
+      integrity = "integrity_check ok";
     }
     std::vector<std::string> verifyArgs = {"audit", "verify"};
     verifyArgs.insert(verifyArgs.end(), store.begin(), store.end());
@@ -264,13 +470,18 @@ class DiskFullTest : public QObject {
     QVERIFY2(WIFEXITED(status) && WEXITSTATUS(status) == 0,
              (describeWaitStatus(status) + ": " + verify.output()).c_str());
     QVERIFY2(verify.output().find("audit chain intact") != std::string::npos, verify.output().c_str());
+    if (kPostgres) {
+      QVERIFY2(dropPostgresDatabase(conninfo, tablespace, &error), error.c_str());
+      conninfo.clear();
+      QVERIFY2(disk.unmount(&error), error.c_str());
+    }
 
     qInfo().noquote() << QStringLiteral(
-                             "disk full (sqlite, file limit %1 bytes, reached by %11): full after %2 ms; "
+                             "disk full (%1; full: %11): full after %2 ms; "
                              "ops acknowledged %3 (%4 before full), refused pushes while full %5, "
                              "batches retried %6 (ops found already stored %12), back in %7 ms after space "
-                             "returned; lost %8, duplicated %9, unknown %10; integrity ok, audit chain intact")
-                             .arg(limit)
+                             "returned; lost %8, duplicated %9, unknown %10; %13, audit chain intact")
+                             .arg(QString::fromStdString((kPostgres ? "postgres, " : "sqlite, ") + diskText))
                              .arg(fullAfterMs)
                              .arg(audit.acknowledged)
                              .arg(ackedAtFull)
@@ -281,7 +492,8 @@ class DiskFullTest : public QObject {
                              .arg(audit.duplicated)
                              .arg(audit.unknown)
                              .arg(QString::fromStdString(atLimit))
-                             .arg(retriedStored);
+                             .arg(retriedStored)
+                             .arg(QString::fromStdString(integrity));
   }
 };
 
