@@ -28,7 +28,8 @@ if(NOT TARGET PkgConfig::LIBPQ)
   pkg_check_modules(LIBPQ REQUIRED IMPORTED_TARGET libpq)
 endif()
 
-add_library(charta_test_postgres STATIC ${PROJECT_SOURCE_DIR}/tests/support/postgres.cc)
+add_library(charta_test_postgres STATIC ${PROJECT_SOURCE_DIR}/tests/support/postgres.cc
+                                        ${PROJECT_SOURCE_DIR}/tests/support/small_filesystem.cc)
 target_include_directories(charta_test_postgres PUBLIC ${PROJECT_SOURCE_DIR}/tests)
 target_link_libraries(charta_test_postgres PRIVATE PkgConfig::LIBPQ)
 

@@ -17,6 +17,7 @@
 
 #include "api/api_fixture.h"
 #include "crypto.h"
+#include "support/small_filesystem.h"
 
 using namespace charta;
 using namespace charta::test;
@@ -30,6 +31,9 @@ constexpr std::uint64_t kMaxAttachment = 8u << 20;  // this suite's max_attachme
 constexpr std::uint64_t kMaxBody = 64u << 10;       // this suite's max_body_bytes: below a chunk
 constexpr std::string_view kJpeg("\xFF\xD8\xFF\xE0", 4);
 constexpr std::string_view kPng("\x89PNG\r\n\x1A\n", 8);
+// On PostgreSQL the store's database lives on a filesystem of its own, which
+// a test can fill: room for template1's copy and every upload of the suite.
+constexpr std::int64_t kStoreFilesystemBytes = 256 << 20;
 
 std::string hexSha256(std::string_view bytes) { return server::toHex(server::sha256(bytes)); }
 
@@ -62,6 +66,10 @@ class AttachmentsTest : public ApiFixture {
   Q_OBJECT
 
  private:
+  // PostgreSQL's store: its filesystem, the tablespace folder on it, or why
+  // there is none. Declared before the server, so it goes after it.
+  SmallFilesystem m_disk;
+  std::string m_tablespace, m_noDisk;
   TestServer m_server;
   std::unique_ptr<AdminClient> m_admin;
   std::unique_ptr<TabletClient> m_tablet;
@@ -203,7 +211,12 @@ class AttachmentsTest : public ApiFixture {
     // 64 KiB, attachments of at most 8 MiB.
     m_server.config.data = m_server.dir.path().toStdString() + "/data";
     if (kPostgres) {
-      m_server.config.postgres = newPostgresDatabase(&m_server.error);
+      if (m_disk.mount(kStoreFilesystemBytes, &m_noDisk) && m_disk.makeTablespaceFolder(&m_tablespace, &m_noDisk)) {
+        m_server.config.postgres = newPostgresDatabaseIn(m_tablespace, &m_server.error);
+      } else {
+        m_tablespace.clear();
+        m_server.config.postgres = newPostgresDatabase(&m_server.error);
+      }
       QVERIFY2(!m_server.config.postgres.empty(), m_server.error.c_str());
     }
     m_server.config.listen = "127.0.0.1:" + std::to_string(freePort());
@@ -463,22 +476,34 @@ class AttachmentsTest : public ApiFixture {
   }
 
   void aFullDiskRefusesAChunkAndKeepsNothing() {
-    if (kPostgres) QSKIP("chunks are rows of the PostgreSQL store here: its full disk is the store's (53100 -> 507)");
+    if (kPostgres && !m_disk.mounted()) {
+      QSKIP(("no filesystem of its own for the PostgreSQL store to fill: " + m_noDisk).c_str());
+    }
     const std::string patient = newPatient();
     const std::string data = randomFile(kChunk + 10, kJpeg, 15);
     const std::string hash = hexSha256(data);
     QCOMPARE(declare(patient, hash, static_cast<std::int64_t>(data.size())).status, 200);
-    // The disk fills: no file of this (in-process) server may grow past half
-    // a chunk. Writes past it fail with EFBIG, as on a full filesystem.
-    struct rlimit before {};
-    QCOMPARE(::getrlimit(RLIMIT_FSIZE, &before), 0);
-    const auto oldHandler = std::signal(SIGXFSZ, SIG_IGN);
-    struct rlimit full = before;
-    full.rlim_cur = kChunk / 2;
-    QCOMPARE(::setrlimit(RLIMIT_FSIZE, &full), 0);
-    HttpResult refused = putChunk(patient, hash, 0, chunkOf(data, 0));
-    ::setrlimit(RLIMIT_FSIZE, &before);
-    std::signal(SIGXFSZ, oldHandler);
+    HttpResult refused;
+    if (kPostgres) {
+      // The store's filesystem fills but a quarter of a chunk: the cluster's
+      // writes fail with ENOSPC (its error 53100).
+      std::string error;
+      QVERIFY2(m_disk.fillLeaving(static_cast<std::int64_t>(kChunk / 4), &error), error.c_str());
+      refused = putChunk(patient, hash, 0, chunkOf(data, 0));
+      QVERIFY2(m_disk.removeBallast(&error), error.c_str());
+    } else {
+      // No file of this (in-process) server may grow past half a chunk.
+      // Writes past it fail with EFBIG, as on a full filesystem.
+      struct rlimit before {};
+      QCOMPARE(::getrlimit(RLIMIT_FSIZE, &before), 0);
+      const auto oldHandler = std::signal(SIGXFSZ, SIG_IGN);
+      struct rlimit full = before;
+      full.rlim_cur = kChunk / 2;
+      QCOMPARE(::setrlimit(RLIMIT_FSIZE, &full), 0);
+      refused = putChunk(patient, hash, 0, chunkOf(data, 0));
+      ::setrlimit(RLIMIT_FSIZE, &before);
+      std::signal(SIGXFSZ, oldHandler);
+    }
     QVERIFY2(refused.status == 507, (std::to_string(refused.status) + " " + refused.body).c_str());
     QCOMPARE(QString::fromStdString(errorCode(refused)), QStringLiteral("insufficient_storage"));
     QVERIFY(refused.header("retry-after") != nullptr);
@@ -762,6 +787,18 @@ class AttachmentsTest : public ApiFixture {
     // Another patient's copy of the same content stays.
     QCOMPARE(getChunk(keep, hexSha256(b), 0).body, b);
     QCOMPARE(storedChunks(keep), std::int64_t{1});
+  }
+
+  // PostgreSQL's store on its own filesystem: the server stops, the database
+  // and its tablespace go, then the filesystem.
+  void cleanupTestCase() {
+    if (m_tablespace.empty()) return;
+    m_tablet.reset();
+    m_admin.reset();
+    m_server.server.reset();
+    std::string error;
+    QVERIFY2(dropPostgresDatabase(m_server.config.postgres, m_tablespace, &error), error.c_str());
+    QVERIFY2(m_disk.unmount(&error), error.c_str());
   }
 };
 

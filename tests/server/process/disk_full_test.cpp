@@ -20,13 +20,7 @@
 // store passes its integrity check (SQLite's integrity_check, PostgreSQL's
 // amcheck on every B-tree index with its table) and the audit chain verifies.
 
-#include <fcntl.h>
-#include <pwd.h>
-#include <sys/mount.h>
 #include <sys/resource.h>
-#include <sys/stat.h>
-#include <sys/statvfs.h>
-#include <unistd.h>
 
 #include <QtTest>
 #include <cstring>
@@ -35,6 +29,7 @@
 #include "db.h"
 #include "process/process_harness.h"
 #include "support/postgres.h"
+#include "support/small_filesystem.h"
 
 using namespace charta;
 using namespace charta::test;
@@ -87,123 +82,6 @@ class AtScopeEnd {
   std::function<void()> m_action;
 };
 
-std::string errnoText(const std::string& what) { return what + ": " + std::strerror(errno); }
-
-// The system user the PostgreSQL test cluster runs as: postgres when the
-// suites run as root (scripts/pg-cluster), else the caller.
-bool clusterOwner(uid_t* uid, gid_t* gid, std::string* error) {
-  if (::getuid() != 0) {
-    *uid = ::getuid();
-    *gid = ::getgid();
-    return true;
-  }
-  const passwd* pw = ::getpwnam("postgres");
-  if (pw == nullptr) {
-    *error = "no postgres system user, which the test cluster runs as";
-    return false;
-  }
-  *uid = pw->pw_uid;
-  *gid = pw->pw_gid;
-  return true;
-}
-
-// A tmpfs of its own, mounted on a new folder under /tmp: a disk that really
-// fills up. A ballast file takes its room and gives it back.
-class SmallFilesystem {
- public:
-  SmallFilesystem() = default;
-  SmallFilesystem(const SmallFilesystem&) = delete;
-  SmallFilesystem& operator=(const SmallFilesystem&) = delete;
-  ~SmallFilesystem() {
-    std::string ignored;
-    (void)unmount(&ignored);
-  }
-
-  // False with *error when it cannot be mounted (mounting needs root).
-  bool mount(std::int64_t bytes, uid_t owner, gid_t group, std::string* error) {
-    char folder[] = "/tmp/charta-full.XXXXXX";
-    if (::mkdtemp(folder) == nullptr) {
-      *error = errnoText("mkdtemp");
-      return false;
-    }
-    const std::string options =
-        "size=" + std::to_string(bytes) + ",mode=0700,uid=" + std::to_string(owner) + ",gid=" + std::to_string(group);
-    if (::mount("tmpfs", folder, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, options.c_str()) != 0) {
-      *error = errnoText(std::string("mount -t tmpfs -o ") + options + " on " + folder);
-      ::rmdir(folder);
-      return false;
-    }
-    m_path = folder;
-    m_owner = owner;
-    m_group = group;
-    return true;
-  }
-
-  const std::string& path() const { return m_path; }
-
-  // A new, empty folder on it that the filesystem's owner owns.
-  bool makeFolder(const std::string& name, std::string* out, std::string* error) const {
-    const std::string folder = m_path + "/" + name;
-    if (::mkdir(folder.c_str(), 0700) != 0 || ::chown(folder.c_str(), m_owner, m_group) != 0) {
-      *error = errnoText("make " + folder);
-      return false;
-    }
-    *out = folder;
-    return true;
-  }
-
-  std::int64_t freeBytes() const {
-    struct statvfs st {};
-    if (::statvfs(m_path.c_str(), &st) != 0) return -1;
-    return static_cast<std::int64_t>(st.f_bavail) * static_cast<std::int64_t>(st.f_frsize);
-  }
-
-  // Takes all its free room but `room` bytes.
-  bool fillLeaving(std::int64_t room, std::string* error) const {
-    const std::int64_t take = freeBytes() - room;
-    if (take <= 0) return true;
-    const std::string ballast = m_path + "/ballast";
-    const int fd = ::open(ballast.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0) {
-      *error = errnoText("open " + ballast);
-      return false;
-    }
-    struct stat st {};
-    const int rc = ::fstat(fd, &st) != 0 ? errno : ::posix_fallocate(fd, st.st_size, take);
-    ::close(fd);
-    if (rc != 0) {
-      *error = "fill " + ballast + " with " + std::to_string(take) + " bytes: " + std::strerror(rc);
-      return false;
-    }
-    return true;
-  }
-
-  bool removeBallast(std::string* error) const {
-    if (::unlink((m_path + "/ballast").c_str()) != 0 && errno != ENOENT) {
-      *error = errnoText("remove the ballast");
-      return false;
-    }
-    return true;
-  }
-
-  bool unmount(std::string* error) {
-    if (m_path.empty()) return true;
-    // Detached when still busy: it goes once the last file on it is closed.
-    if (::umount2(m_path.c_str(), 0) != 0 && ::umount2(m_path.c_str(), MNT_DETACH) != 0) {
-      *error = errnoText("unmount " + m_path);
-      return false;
-    }
-    ::rmdir(m_path.c_str());
-    m_path.clear();
-    return true;
-  }
-
- private:
-  std::string m_path;
-  uid_t m_owner = 0;
-  gid_t m_group = 0;
-};
-
 std::int64_t fileSize(const std::string& path) {
   std::error_code ec;
   const auto n = std::filesystem::file_size(path, ec);
@@ -252,13 +130,10 @@ class DiskFullTest : public QObject {
     std::string conninfo;
     std::string tablespace;
     if (kPostgres) {
-      uid_t owner = 0;
-      gid_t group = 0;
-      QVERIFY2(clusterOwner(&owner, &group, &error), error.c_str());
-      if (!disk.mount(kFilesystemBytes, owner, group, &error)) {
+      if (!disk.mount(kFilesystemBytes, &error)) {
         QSKIP(("no small filesystem for the store: " + error + " (mounting a tmpfs needs root)").c_str());
       }
-      QVERIFY2(disk.makeFolder("tablespace", &tablespace, &error), error.c_str());
+      QVERIFY2(disk.makeTablespaceFolder(&tablespace, &error), error.c_str());
       conninfo = newPostgresDatabaseIn(tablespace, &error);
       QVERIFY2(!conninfo.empty(), error.c_str());
       store.push_back("--postgres");
