@@ -9,7 +9,9 @@
 #include <cstring>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
+#include <tuple>
 #include <unordered_map>
 
 #include "attachment_store.h"
@@ -27,7 +29,10 @@ using crdt::OpId;
 
 namespace {
 
-constexpr int kFormatVersion = 1;
+// 2: the ledger (a sealed secret, "ledger") records the rows rewritten in
+// place; a build that reads only format 1 would rewrite them without it.
+constexpr int kFormatVersion = 2;
+constexpr const char* kLedger = "ledger";
 
 // Unwrapped patient keys kept in memory. Each lives in its own guarded
 // allocation (a few pages and a memory mapping), so a clinic of tens of
@@ -90,6 +95,13 @@ std::string adCheckpoint(std::string_view patient, std::int64_t version) {
   return "checkpoints\x1f" + std::string(patient) + "\x1f" + std::to_string(version);
 }
 std::string adSecret(std::string_view name) { return "secrets\x1f" + std::string(name); }
+// Ledger entries: which row, and what it holds.
+std::string ledgerUser(std::string_view user) { return "users\x1f" + std::string(user); }
+std::string ledgerSecret(std::string_view name) { return "secrets\x1f" + std::string(name); }
+std::string ledgerBreakGlass(std::string_view patient) { return "break_glass\x1f" + std::string(patient); }
+std::string breakGlassRow(std::int64_t expiresAt, std::string_view sealed) {
+  return std::to_string(expiresAt) + "\x1f" + std::string(sealed);
+}
 std::string adAudit(std::int64_t seq) { return "audit\x1f" + std::to_string(seq); }
 
 std::string jsonQuote(std::string_view s) {
@@ -209,12 +221,120 @@ struct Replica::Impl {
     return Status::ok();
   }
 
+  // --- the ledger ---
+  // The rows rewritten in place (each user's wrapped key, each secret, each
+  // break-glass row) open alone, so an older version of one put back whole
+  // from a copy of the file would open too. The ledger, a sealed secret,
+  // holds a digest of what each of them holds now; it is written in the
+  // transaction that writes the row, and a row that differs from its entry
+  // (or has none) is refused and audited.
+  using Ledger = std::map<std::string, std::string>;  // entry -> sha-256 of the row
+
+  // nullopt when there is none yet (a replica of format 1, before its first
+  // unlock by this build); kCorruption when it does not open.
+  Result<std::optional<Ledger>> loadLedger() {
+    auto st = db->prepare("SELECT sealed FROM secrets WHERE name = ?1");
+    if (!st.isOk()) return st.status();
+    st.value()->bind(1, kLedger);
+    auto row = st.value()->step();
+    if (!row.isOk()) return row.status();
+    if (!row.value()) return std::optional<Ledger>();
+    auto opened = sync::open(dataKey, st.value()->text(0), adSecret(kLedger));
+    if (!opened.isOk()) return Status::corruption("the replica's ledger does not open");
+    Ledger ledger;
+    ByteReader r(opened.value());
+    std::int64_t count = 0;
+    if (!r.i64(count) || count < 0) return Status::corruption("the replica's ledger is damaged");
+    for (std::int64_t i = 0; i < count; ++i) {
+      std::string entry, digest;
+      if (!r.str(entry) || !r.str(digest)) return Status::corruption("the replica's ledger is damaged");
+      ledger[entry] = std::move(digest);
+    }
+    if (!r.atEnd()) return Status::corruption("the replica's ledger is damaged");
+    return std::optional<Ledger>(std::move(ledger));
+  }
+  Status saveLedger(const Ledger& ledger) {
+    ByteWriter w;
+    w.i64(static_cast<std::int64_t>(ledger.size()));
+    for (const auto& [entry, digest] : ledger) w.str(entry).str(digest);
+    auto st = db->prepare(
+        "INSERT INTO secrets (name, sealed) VALUES (?1, ?2) "
+        "ON CONFLICT (name) DO UPDATE SET sealed = excluded.sealed");
+    if (!st.isOk()) return st.status();
+    return st.value()->bind(1, kLedger).bindBlob(2, seal(dataKey, w.bytes(), adSecret(kLedger))).run();
+  }
+  // Records (or, with `row` nullopt, forgets) what a row holds now. Inside
+  // the caller's transaction; a no-op while locked (nothing is written then
+  // that the ledger covers, but a forgotten session).
+  Status ledgerSet(const std::string& entry, std::optional<std::string_view> row) {
+    if (dataKey.empty()) return Status::ok();
+    auto ledger = loadLedger();
+    if (!ledger.isOk()) return ledger.status();
+    Ledger l = ledger.value().value_or(Ledger{});
+    if (row) {
+      l[entry] = sha256Hex(*row);
+    } else if (l.erase(entry) == 0) {
+      return Status::ok();
+    }
+    return saveLedger(l);
+  }
+  // Whether a row holds what the ledger says (there is always a ledger once
+  // unlocked).
+  bool ledgerMatches(const std::string& entry, std::string_view row) {
+    auto ledger = loadLedger();
+    if (!ledger.isOk() || !ledger.value()) return false;
+    auto it = ledger.value()->find(entry);
+    return it != ledger.value()->end() && it->second == sha256Hex(row);
+  }
+  // At unlock: a replica of format 1 gets its ledger, from its rows as they
+  // are; so does one whose ledger is gone or does not open (audited: the
+  // rows may have been put back meanwhile).
+  Status ensureLedger() {
+    auto ledger = loadLedger();
+    if (ledger.isOk() && ledger.value()) return Status::ok();
+    if (Status s = beginTx(); !s.isOk()) return s;
+    auto fail = [&](Status s) {
+      db->rollback();
+      return s;
+    };
+    if (!ledger.isOk() || metaU64("format") >= 2) tamperDetected("secrets", "", kLedger);
+    Ledger l;
+    const std::pair<const char*, std::string (*)(std::string_view)> sources[] = {
+        {"SELECT id, wrap FROM users", ledgerUser},
+        {"SELECT name, sealed FROM secrets WHERE name <> 'ledger'", ledgerSecret},
+    };
+    for (const auto& [sql, entryOf] : sources) {
+      auto q = db->prepare(sql);
+      if (!q.isOk()) return fail(q.status());
+      while (true) {
+        auto row = q.value()->step();
+        if (!row.isOk()) return fail(row.status());
+        if (!row.value()) break;
+        l[entryOf(q.value()->text(0))] = sha256Hex(q.value()->text(1));
+      }
+    }
+    auto q = db->prepare("SELECT patient, expires_at, sealed FROM break_glass");
+    if (!q.isOk()) return fail(q.status());
+    while (true) {
+      auto row = q.value()->step();
+      if (!row.isOk()) return fail(row.status());
+      if (!row.value()) break;
+      l[ledgerBreakGlass(q.value()->text(0))] = sha256Hex(breakGlassRow(q.value()->int64(1), q.value()->text(2)));
+    }
+    Status s = saveLedger(l);
+    if (s.isOk()) s = setMeta("format", std::to_string(kFormatVersion));
+    if (!s.isOk()) return fail(s);
+    return db->commit();
+  }
+
   // --- secrets ---
   Status putSecret(std::string_view name, std::string_view value) {
     auto st = db->prepare("INSERT INTO secrets (name, sealed) VALUES (?1, ?2) "
                           "ON CONFLICT (name) DO UPDATE SET sealed = excluded.sealed");
     if (!st.isOk()) return st.status();
-    return st.value()->bind(1, name).bindBlob(2, seal(dataKey, value, adSecret(name))).run();
+    const std::string sealed = seal(dataKey, value, adSecret(name));
+    if (Status s = st.value()->bind(1, name).bindBlob(2, sealed).run(); !s.isOk()) return s;
+    return ledgerSet(ledgerSecret(name), sealed);
   }
   Result<std::optional<std::string>> getSecret(std::string_view name) {
     auto st = db->prepare("SELECT sealed FROM secrets WHERE name = ?1");
@@ -223,7 +343,13 @@ struct Replica::Impl {
     auto row = st.value()->step();
     if (!row.isOk()) return row.status();
     if (!row.value()) return std::optional<std::string>();
-    auto opened = sync::open(dataKey, st.value()->text(0), adSecret(name));
+    const std::string sealed = st.value()->text(0);
+    if (!ledgerMatches(ledgerSecret(name), sealed)) {
+      tamperDetected("secrets", "", name);
+      return Status::corruption("secrets row '" + std::string(name) +
+                                "' is not the one this tablet last wrote (put back from an older copy?)");
+    }
+    auto opened = sync::open(dataKey, sealed, adSecret(name));
     if (!opened.isOk()) {
       tamperDetected("secrets", "", name);
       return Status::corruption("secrets row '" + std::string(name) + "' does not open");
@@ -824,6 +950,7 @@ Result<std::unique_ptr<Replica>> Replica::create(const std::string& path, const 
            .bindBlob(4, wrapped.value())
            .bind(5, impl->nowMs())
            .run();
+  if (st.isOk()) st = impl->ledgerSet(ledgerUser(firstUser.id), wrapped.value());
   if (!st.isOk()) return fail(st);
   st = impl->putSecret("device_secret", deviceSecret);
   if (!st.isOk()) return fail(st);
@@ -961,6 +1088,18 @@ Status Replica::unlock(KeyVault& vault, std::string_view user, std::string_view 
   d.wipeKeys();
   d.dataKey = std::move(key).value();
   d.user = std::string(user);
+  if (Status s = d.ensureLedger(); !s.isOk()) {
+    d.wipeKeys();
+    return s;
+  }
+  // The passphrase opened this wrapped key; is it the one this tablet last
+  // wrote for this user (not one from before a passphrase change)?
+  if (!d.ledgerMatches(ledgerUser(user), wrap)) {
+    (void)d.audit("replica.tamper_detected", "", "{\"table\":\"users\",\"row\":" + jsonQuote(user) + "}");
+    d.wipeKeys();
+    return Status::corruption("the stored key of user '" + std::string(user) +
+                              "' is not the one this tablet last wrote (put back from an older copy?): unlock refused");
+  }
   if (Status s = d.startFactory(); !s.isOk()) {
     d.wipeKeys();
     return s;
@@ -1015,6 +1154,7 @@ Status Replica::addUser(KeyVault& vault, const UserInfo& user, std::string_view 
                               .run()
                         : ins.status();
   if (s.code() == Status::Code::kAlreadyExists) s = Status::alreadyExists("user '" + user.id + "' is already on this tablet");
+  if (s.isOk()) s = d.ledgerSet(ledgerUser(user.id), wrapped.value());
   if (s.isOk()) s = d.appendAudit("replica.user_added", "", "{\"user\":" + jsonQuote(user.id) + "}", d.user);
   if (!s.isOk()) {
     d.db->rollback();
@@ -1041,6 +1181,7 @@ Status Replica::changePassphrase(KeyVault& vault, std::string_view oldPassphrase
   auto up = d.db->prepare("UPDATE users SET wrap = ?2, vault = ?3 WHERE id = ?1");
   Status s = up.isOk() ? up.value()->bind(1, d.user).bindBlob(2, wrapped.value()).bind(3, vault.name()).run()
                        : up.status();
+  if (s.isOk()) s = d.ledgerSet(ledgerUser(d.user), wrapped.value());
   if (s.isOk()) s = d.appendAudit("replica.passphrase_changed", "", "{}", d.user);
   if (!s.isOk()) {
     d.db->rollback();
@@ -1085,9 +1226,17 @@ Status Replica::storeSession(const Session& session) {
 
 Status Replica::forgetSession(std::string_view user) {
   std::lock_guard lock(m_impl->mu);
-  auto st = m_impl->db->prepare("DELETE FROM secrets WHERE name = ?1");
-  if (!st.isOk()) return st.status();
-  return st.value()->bind(1, "session:" + std::string(user)).run();
+  Impl& d = *m_impl;
+  const std::string name = "session:" + std::string(user);
+  if (Status s = d.beginTx(); !s.isOk()) return s;
+  auto st = d.db->prepare("DELETE FROM secrets WHERE name = ?1");
+  Status s = st.isOk() ? st.value()->bind(1, name).run() : st.status();
+  if (s.isOk()) s = d.ledgerSet(ledgerSecret(name), std::nullopt);
+  if (!s.isOk()) {
+    d.db->rollback();
+    return s;
+  }
+  return d.db->commit();
 }
 
 std::vector<std::string> Replica::patients() const {
@@ -1468,6 +1617,7 @@ Result<ApplyStats> Replica::applyPulled(const PullPage& page, std::string_view p
         auto pe = d.db->prepare("DELETE FROM pending_entries WHERE patient = ?1");
         s = pe.isOk() ? pe.value()->bind(1, p).run() : pe.status();
       }
+      if (s.isOk()) s = d.ledgerSet(ledgerBreakGlass(p), std::nullopt);
       if (!s.isOk()) return fail(s);
     }
     for (const std::string& p : page.enter) {
@@ -1478,6 +1628,7 @@ Result<ApplyStats> Replica::applyPulled(const PullPage& page, std::string_view p
       if (s.isOk()) {
         auto bg = d.db->prepare("DELETE FROM break_glass WHERE patient = ?1");
         s = bg.isOk() ? bg.value()->bind(1, p).run() : bg.status();
+        if (s.isOk()) s = d.ledgerSet(ledgerBreakGlass(p), std::nullopt);
       }
       if (!s.isOk()) return fail(s);
     }
@@ -1587,15 +1738,12 @@ Status Replica::storeBreakGlass(const BreakGlassCopy& copy) {
   if (s.isOk()) {
     ByteWriter w;
     w.str(copy.clinic).str(copy.reason).str(d.user).i64(d.nowMs()).i64(copy.expiresAtMs);
+    const std::string sealed = d.sealRow(*key.value(), w.bytes(), adBreakGlass(patient));
     auto ins = d.db->prepare(
         "INSERT INTO break_glass (patient, expires_at, sealed) VALUES (?1, ?2, ?3) "
         "ON CONFLICT (patient) DO UPDATE SET expires_at = excluded.expires_at, sealed = excluded.sealed");
-    s = ins.isOk() ? ins.value()
-                         ->bind(1, patient)
-                         .bind(2, copy.expiresAtMs)
-                         .bindBlob(3, d.sealRow(*key.value(), w.bytes(), adBreakGlass(patient)))
-                         .run()
-                   : ins.status();
+    s = ins.isOk() ? ins.value()->bind(1, patient).bind(2, copy.expiresAtMs).bindBlob(3, sealed).run() : ins.status();
+    if (s.isOk()) s = d.ledgerSet(ledgerBreakGlass(patient), breakGlassRow(copy.expiresAtMs, sealed));
   }
   if (s.isOk()) {
     s = d.appendAudit("chart.break_glass", patient,
@@ -1614,20 +1762,22 @@ std::vector<BreakGlassInfo> Replica::breakGlassCopies() const {
   Impl& d = *m_impl;
   std::vector<BreakGlassInfo> out;
   if (!d.requireUnlocked().isOk()) return out;
-  std::vector<std::pair<std::string, std::string>> rows;
+  std::vector<std::tuple<std::string, std::int64_t, std::string>> rows;
   {
-    auto st = d.db->prepare("SELECT patient, sealed FROM break_glass ORDER BY patient");
+    auto st = d.db->prepare("SELECT patient, expires_at, sealed FROM break_glass ORDER BY patient");
     if (!st.isOk()) return out;
     while (true) {
       auto row = st.value()->step();
       if (!row.isOk() || !row.value()) break;
-      rows.emplace_back(st.value()->text(0), st.value()->text(1));
+      rows.emplace_back(st.value()->text(0), st.value()->int64(1), st.value()->text(2));
     }
   }
-  for (const auto& [patient, sealed] : rows) {
+  for (const auto& [patient, expiresAt, sealed] : rows) {
     auto key = d.patientKey(patient, false);
     if (!key.isOk()) continue;
-    auto opened = d.openRow(*key.value(), sealed, adBreakGlass(patient));
+    auto opened = d.ledgerMatches(ledgerBreakGlass(patient), breakGlassRow(expiresAt, sealed))
+                      ? d.openRow(*key.value(), sealed, adBreakGlass(patient))
+                      : Result<std::string>(Status::corruption("not the row this tablet last wrote"));
     if (!opened.isOk()) {
       d.tamperDetected("break_glass", patient, patient);
       continue;
@@ -1653,14 +1803,27 @@ Result<std::size_t> Replica::purgeExpiredBreakGlass() {
   {
     std::lock_guard lock(m_impl->mu);
     Impl& d = *m_impl;
-    auto st = d.db->prepare("SELECT patient FROM break_glass WHERE expires_at <= ?1 ORDER BY patient");
+    auto st =
+        d.db->prepare("SELECT patient, expires_at, sealed FROM break_glass WHERE expires_at <= ?1 ORDER BY patient");
     if (!st.isOk()) return st.status();
     st.value()->bind(1, d.nowMs());
+    std::vector<std::tuple<std::string, std::int64_t, std::string>> rows;
     while (true) {
       auto row = st.value()->step();
       if (!row.isOk()) return row.status();
       if (!row.value()) break;
-      expired.push_back(st.value()->text(0));
+      rows.emplace_back(st.value()->text(0), st.value()->int64(1), st.value()->text(2));
+    }
+    // A row the ledger does not know (one put back after its patient joined
+    // the clinic, say) purges nothing. Checked once unlocked.
+    if (d.dataKey.empty()) return std::size_t{0};
+    for (const auto& [patient, expiresAt, sealed] : rows) {
+      if (d.ledgerMatches(ledgerBreakGlass(patient), breakGlassRow(expiresAt, sealed))) {
+        expired.push_back(patient);
+      } else {
+        (void)d.audit("replica.tamper_detected", patient,
+                      "{\"table\":\"break_glass\",\"row\":" + jsonQuote(patient) + "}");
+      }
     }
   }
   for (const std::string& p : expired) {
@@ -1684,6 +1847,7 @@ Status Replica::purgePatientBecause(std::string_view patientView, std::string_vi
     auto pe = d.db->prepare("DELETE FROM pending_entries WHERE patient = ?1");
     s = pe.isOk() ? pe.value()->bind(1, patient).run() : pe.status();
   }
+  if (s.isOk()) s = d.ledgerSet(ledgerBreakGlass(patient), std::nullopt);  // its row went with it
   if (s.isOk()) s = d.appendAudit(action, patient, "{}", d.user);
   if (!s.isOk()) {
     d.db->rollback();

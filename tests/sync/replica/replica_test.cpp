@@ -155,6 +155,64 @@ class ReplicaTest : public QObject {
     QVERIFY(r->unlock(m_vault, "lea", "a brand new passphrase").isOk());
   }
 
+  // A passphrase change writes a new wrapped key; the old one put back from a
+  // copy of the file would let the old passphrase in again. The ledger holds
+  // the digest of the wrap written last: refused and audited. Its own loss
+  // is audited and it is rebuilt; a replica of format 1 gets one quietly.
+  void anOldWrapPutBackDoesNotLetTheOldPassphraseIn() {
+    const std::string path = newPath();
+    auto r = make(path);
+    QVERIFY(r);
+    QVERIFY(r->addUser(m_vault, UserInfo{"lea", "Lea K.", {}, 0}, "lea's leaked passphrase").isOk());
+    const std::string oldWrap = rawScalar(path, "SELECT hex(wrap) FROM users WHERE id = 'lea'");
+    QVERIFY(r->unlock(m_vault, "lea", "lea's leaked passphrase").isOk());
+    QVERIFY(r->changePassphrase(m_vault, "lea's leaked passphrase", "lea's new passphrase").isOk());
+    r.reset();
+    rawExec(path, "UPDATE users SET wrap = X'" + oldWrap + "' WHERE id = 'lea'");
+    r = Replica::open(path).value();
+    QVERIFY(r->unlock(m_vault, "lea", "lea's leaked passphrase").code() == crdt::Status::Code::kCorruption);
+    QVERIFY(!r->isUnlocked());
+    QVERIFY(r->unlock(m_vault, "lea", "lea's new passphrase").code() == crdt::Status::Code::kRejected);
+    QVERIFY(r->unlock(m_vault, "nurse", "correct horse battery").isOk());
+    auto tampered = [&](const std::string& table) {
+      int n = 0;
+      const auto events = r->pendingAudit(1000);
+      if (!events.isOk()) return -1;
+      for (const auto& e : events.value()) {
+        n += e.action == "replica.tamper_detected" && e.detail.find("\"table\":\"" + table + "\"") != std::string::npos;
+      }
+      return n;
+    };
+    QCOMPARE(tampered("users"), 1);
+    QCOMPARE(tampered("secrets"), 0);
+    QVERIFY(r->storeSession(Session{"token-1", 1'800'000'000'000, "nurse", "Nurse N.", "nurse", "demo"}).isOk());
+    // The ledger deleted: audited, rebuilt from the rows as they are.
+    r.reset();
+    rawExec(path, "DELETE FROM secrets WHERE name = 'ledger'");
+    r = Replica::open(path).value();
+    QVERIFY(r->unlock(m_vault, "nurse", "correct horse battery").isOk());
+    QCOMPARE(tampered("secrets"), 1);
+    QCOMPARE(r->session("nurse").value()->token, std::string("token-1"));
+    // A replica of format 1 (no ledger yet): it gets one, nothing audited.
+    r.reset();
+    rawExec(path, "DELETE FROM secrets WHERE name = 'ledger'; UPDATE meta SET value = '1' WHERE key = 'format'");
+    r = Replica::open(path).value();
+    QVERIFY(r->unlock(m_vault, "nurse", "correct horse battery").isOk());
+    QCOMPARE(tampered("secrets"), 1);
+    QCOMPARE(rawScalar(path, "SELECT value FROM meta WHERE key = 'format'"), std::string("2"));
+    QCOMPARE(rawScalar(path, "SELECT COUNT(*) FROM secrets WHERE name = 'ledger'"), std::string("1"));
+    QCOMPARE(r->session("nurse").value()->token, std::string("token-1"));
+    // A session forgotten and put back: the ledger no longer knows it.
+    const std::string session = rawScalar(path, "SELECT hex(sealed) FROM secrets WHERE name = 'session:nurse'");
+    QVERIFY(r->forgetSession("nurse").isOk());
+    r.reset();
+    rawExec(path, "INSERT INTO secrets (name, sealed) VALUES ('session:nurse', X'" + session + "')");
+    r = Replica::open(path).value();
+    QVERIFY(r->unlock(m_vault, "nurse", "correct horse battery").isOk());
+    QVERIFY(r->session("nurse").status().code() == crdt::Status::Code::kCorruption);
+    QCOMPARE(tampered("secrets"), 2);
+  }
+
   void locksItselfWhenIdle() {
     ManualClock clock;
     ReplicaOptions options;

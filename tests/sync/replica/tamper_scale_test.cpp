@@ -232,7 +232,9 @@ class TamperScaleTest : public QObject {
     for (int i = 0; i < trials && !QTest::currentTestFailed(); ++i) {
       copyReplica(m_pristine, m_trial);
       const Plan plan = tamper(i);
-      if (!QTest::currentTestFailed()) judge(runTrial(plan.audited == "unlock"), tally, plan);
+      if (!QTest::currentTestFailed()) {
+        judge(runTrial(plan.audited == "unlock" || plan.audited == "users"), tally, plan);
+      }
     }
     return tally;
   }
@@ -318,6 +320,8 @@ class TamperScaleTest : public QObject {
     m_pristine = m_dir.path().toStdString() + "/pristine.db";
     m_older = m_dir.path().toStdString() + "/older.db";
     m_trial = m_dir.path().toStdString() + "/trial.db";
+    BreakGlassCopy breakGlass;
+    std::string laterBreakGlassOp;
     {
       const DeviceIdentity id{"http://127.0.0.1:1", "dev-tamper", crdt::ReplicaId{4242}, "demo", "epoch-1"};
       auto made = Replica::create(m_pristine, id, "device-secret-XYZ", m_vault, UserInfo{"nurse", "Nurse N.", {}, 0},
@@ -340,13 +344,17 @@ class TamperScaleTest : public QObject {
       crdt::OpFactory other(crdt::ReplicaId{777}, m_clock, 1);
       other.setUser("north-nurse");
       crdt::ChartDocument bgDoc("p-elsewhere");
-      BreakGlassCopy copy{"p-elsewhere", "north", "unconscious on arrival", 1'900'000'000'000, {}};
+      breakGlass = BreakGlassCopy{"p-elsewhere", "north", "unconscious on arrival", 1'900'000'000'000, {}};
       for (const char* name : {"Achterberg", "Achterberg-Lunde"}) {
         crdt::Op op = writeName(other, bgDoc, name);
         QVERIFY(bgDoc.apply(op).isOk());
-        copy.ops.push_back(crdt::encodeOp(op));
+        breakGlass.ops.push_back(crdt::encodeOp(op));
       }
-      QVERIFY(r.storeBreakGlass(copy).isOk());
+      QVERIFY(r.storeBreakGlass(breakGlass).isOk());
+      // What the other clinic will have added when it is opened again.
+      crdt::Op later = writeName(other, bgDoc, "Achterberg-Lunde-Berg");
+      QVERIFY(bgDoc.apply(later).isOk());
+      laterBreakGlassOp = crdt::encodeOp(later);
       // A photo on two patients.
       const auto ids = r.patients();
       for (std::size_t i = 0; i < 2; ++i) {
@@ -356,12 +364,21 @@ class TamperScaleTest : public QObject {
         m_attachmentHash[ids[i]] = stored.value().hash;
       }
     }
-    // The file before a last round of edits (for replays), then those edits.
+    // The file before a last round of edits (for replays), then those edits:
+    // charts, a new session, the nurse's passphrase changed (and back: a new
+    // wrapped key), the break-glass copy opened again for longer (with an op
+    // more).
     rawExec(m_pristine, "PRAGMA wal_checkpoint(TRUNCATE)");
     copyReplica(m_pristine, m_older);
     {
       auto r = Replica::open(m_pristine, options()).value();
       QVERIFY(r->unlock(m_vault, "nurse", kPass).isOk());
+      QVERIFY(r->storeSession(Session{"token-def", 1'800'600'000'000, "nurse", "Nurse N.", "nurse", "demo"}).isOk());
+      QVERIFY(r->changePassphrase(m_vault, kPass, "an interim passphrase").isOk());
+      QVERIFY(r->changePassphrase(m_vault, "an interim passphrase", kPass).isOk());
+      breakGlass.expiresAtMs = 1'950'000'000'000;
+      breakGlass.ops.push_back(laterBreakGlassOp);
+      QVERIFY(r->storeBreakGlass(breakGlass).isOk());
       for (const std::string& p : r->patients()) {
         if (r->isBreakGlass(p)) continue;
         const Replica::MakeOp rename = [](auto& f, const auto& d) { return writeName(f, d, "Renamed"); };
@@ -426,11 +443,13 @@ class TamperScaleTest : public QObject {
     report(tally, "swaps between patients", "");
   }
 
-  // The version of a summary or checkpoint from before the last edits put
-  // back: the ciphertext alone, or the whole row (with its version). A whole
-  // checkpoint row put back opens and agrees with itself, but the summary
-  // names the current checkpoint's version: refused and audited, and the
-  // chart replayed from its ops.
+  // The version of a row from before the last edits put back: the ciphertext
+  // alone, or the whole row (with its version). A whole checkpoint row put
+  // back opens and agrees with itself, but the summary names the current
+  // checkpoint's version: refused and audited, and the chart replayed from
+  // its ops. A whole session, break-glass row or wrapped key (or the ledger
+  // itself) put back opens too, but the ledger holds the digest of the row
+  // written last: refused and audited (the unlock, for a wrapped key).
   void replays() {
     struct Kind {
       std::string table, columns, audited;
@@ -438,30 +457,43 @@ class TamperScaleTest : public QObject {
     const std::vector<Kind> kinds = {{"patients", "summary", "patients.summary"},
                                      {"patients", "summary, summary_version", "patients.summary"},
                                      {"checkpoints", "sealed", "checkpoints"},
-                                     {"checkpoints", "version, known, sealed", "checkpoints"}};
+                                     {"checkpoints", "version, known, sealed", "checkpoints"},
+                                     {"secrets", "sealed", "secrets"},
+                                     {"break_glass", "expires_at, sealed", "break_glass"},
+                                     {"users", "wrap", "users"}};
     std::map<std::string, std::vector<Cell>> changed;  // rows the last edits rewrote
-    for (const char* column : {"patients.summary", "checkpoints.sealed"}) {
+    for (const char* column :
+         {"patients.summary", "checkpoints.sealed", "secrets.sealed", "break_glass.sealed", "users.wrap"}) {
       for (const Cell& c : m_cells.at(column)) {
         const std::string old = rawBlob(m_older, c);
         if (!old.empty() && old != rawBlob(m_pristine, c)) changed[c.table].push_back(c);
       }
     }
     QVERIFY(changed["patients"].size() >= 3 && changed["checkpoints"].size() >= 2);
+    QCOMPARE(changed["secrets"].size(), std::size_t{2});  // the nurse's session and the ledger
+    QCOMPARE(changed["break_glass"].size(), std::size_t{1});
+    QCOMPARE(changed["users"].size(), std::size_t{1});  // the nurse's wrapped key
+    std::map<std::string, int> perKind;
     const Tally tally = run(std::max(100, tamperTrials() / 10), [&](int) {
       const Kind& kind = kinds[below(kinds.size())];
+      ++perKind[kind.table + "(" + kind.columns + ")"];
       const Cell& cell = changed[kind.table][below(changed[kind.table].size())];
       std::string set;
       for (const QString& col : QString::fromStdString(kind.columns).split(", ")) {
         const std::string c = col.toStdString();
-        const bool blob = c == "sealed" || c == "summary";
+        const bool blob = c == "sealed" || c == "summary" || c == "wrap";
         const std::string old = rawScalar(
             m_older, "SELECT " + (blob ? "hex(" + c + ")" : c) + " FROM " + kind.table + " WHERE " + cell.where);
         set += (set.empty() ? "" : ", ") + c + " = " + (blob ? "X'" + old + "'" : old);
       }
       rawChange(m_trial, "UPDATE " + kind.table + " SET " + set + " WHERE " + cell.where);
-      return Plan{{cell.patient}, kind.audited, "replay " + kind.columns + " of " + cell.where};
+      // An older ledger: every row it covers may be refused, any patient's.
+      const bool ledger = cell.where == "name = 'ledger'";
+      return Plan{{ledger ? "*" : cell.patient}, kind.audited, "replay " + kind.columns + " of " + cell.where};
     });
-    report(tally, "replays of old rows", "");
+    QString text;
+    for (const auto& [name, n] : perKind) text += QString(" %1=%2").arg(QString::fromStdString(name)).arg(n);
+    report(tally, "replays of old rows", "; per kind:" + text);
   }
 
   // The file cut at a random length (its WAL gone): refused to open, or its

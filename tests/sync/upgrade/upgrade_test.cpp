@@ -298,6 +298,13 @@ class UpgradeTest : public QObject {
                std::int64_t{1});
     }
     QCOMPARE(count(m_replicaDb, "SELECT COUNT(*) FROM ops WHERE state = 1"), m_synced + m_unsynced);
+    // Its first unlock by this build gave the replica its ledger (format 2),
+    // and nothing was taken for tampering.
+    QCOMPARE(scalar(m_replicaDb, "SELECT value FROM meta WHERE key = 'format'"), std::string("2"));
+    QCOMPARE(count(m_replicaDb, "SELECT COUNT(*) FROM secrets WHERE name = 'ledger'"), std::int64_t{1});
+    QVERIFY(count(m_serverDb, "SELECT COUNT(*) FROM audit WHERE action = 'tablet.replica.unlock'") > 0);
+    QCOMPARE(count(m_serverDb, "SELECT COUNT(*) FROM audit WHERE action = 'tablet.replica.tamper_detected'"),
+             std::int64_t{0});
     QCOMPARE(count(m_serverDb, "SELECT COUNT(*) FROM patients"), count(m_replicaDb, "SELECT COUNT(*) FROM patients"));
     // Only this tablet ever wrote: sending its outbox changed no chart.
     QCOMPARE(deviceSim("state-hash").out.toStdString(), m_fixture["state_hash"]);
