@@ -586,24 +586,21 @@ Result<std::vector<AttachmentWant>> wantedAttachments(Replica& replica) {
 }
 
 Result<std::vector<AttachmentWant>> SyncEngine::cachedWants() {
-  // Only charts that changed since the last sync are read again: a chart's
-  // summary counts its ops, and any op changes the count.
+  // Only charts that changed since the last sync are read again: their marks
+  // are read in one scan, nothing opened (reading every summary cost about
+  // 0.1 ms a patient, a quarter of a second on a clinic of 2,000, after
+  // every sync).
   std::vector<AttachmentWant> out;
   std::map<std::string, WantCache> next;
-  for (const std::string& patient : m_replica.patients()) {
-    if (m_replica.isBreakGlass(patient)) continue;
-    auto summary = m_replica.summary(patient);
-    if (!summary.isOk() && summary.status().code() == Status::Code::kNotFound) continue;  // no chart (yet)
-    // A summary that does not open: read the chart every time.
-    const std::uint64_t opCount = summary.isOk() ? summary.value().opCount : ~std::uint64_t{0};
+  for (auto& [patient, mark] : m_replica.chartMarks()) {
     auto cached = m_wantCache.find(patient);
-    if (cached == m_wantCache.end() || cached->second.opCount != opCount || !summary.isOk()) {
+    if (cached == m_wantCache.end() || cached->second.mark != mark) {
       auto doc = m_replica.chartCopy(patient, "");
       if (!doc.isOk()) {
         if (doc.status().code() == Status::Code::kNotFound) continue;
         return doc.status();
       }
-      next[patient] = WantCache{opCount, wantsOf(patient, doc.value())};
+      next[patient] = WantCache{std::move(mark), wantsOf(patient, doc.value())};
     } else {
       next[patient] = std::move(cached->second);
     }

@@ -1252,6 +1252,21 @@ std::vector<std::string> Replica::patients() const {
   return out;
 }
 
+std::map<std::string, std::string> Replica::chartMarks() const {
+  std::lock_guard lock(m_impl->mu);
+  std::map<std::string, std::string> out;
+  auto st = m_impl->db->prepare(
+      "SELECT id, summary_version, wrapped_key FROM patients WHERE summary IS NOT NULL "
+      "AND id NOT IN (SELECT patient FROM break_glass)");
+  if (!st.isOk()) return out;
+  while (true) {
+    auto row = st.value()->step();
+    if (!row.isOk() || !row.value()) break;
+    out.emplace(st.value()->text(0), std::to_string(st.value()->int64(1)) + "/" + st.value()->text(2));
+  }
+  return out;
+}
+
 Result<PatientSummary> Replica::summary(std::string_view patientView) const {
   std::lock_guard lock(m_impl->mu);
   Impl& d = *m_impl;

@@ -373,6 +373,32 @@ class ReplicaTest : public QObject {
     QVERIFY(r->patients().empty());
   }
 
+  // Charts' change marks (what the sync's cache of attachment wants keys
+  // on): a change to a chart changes its mark, a read does not; a patient
+  // purged and back has a new one even with as many changes as before.
+  void chartMarksFollowChanges() {
+    auto r = make(newPath());
+    QVERIFY(r);
+    const std::string a = Replica::newPatientId();
+    const std::string b = Replica::newPatientId();
+    QVERIFY(r->chartMarks().empty());
+    QVERIFY(r->edit(a, [](auto& f, const auto& d) { return writeName(f, d, "Ibsen"); }).isOk());
+    QVERIFY(r->edit(b, [](auto& f, const auto& d) { return writeName(f, d, "Oduya"); }).isOk());
+    const auto before = r->chartMarks();
+    QCOMPARE(before.size(), std::size_t{2});
+    QVERIFY(r->chart(a, "a read").isOk());
+    QVERIFY(r->chartMarks() == before);
+    QVERIFY(r->edit(a, [](auto& f, const auto& d) { return writeName(f, d, "Ibsen-Dahl"); }).isOk());
+    auto after = r->chartMarks();
+    QVERIFY(after.at(a) != before.at(a));
+    QCOMPARE(after.at(b), before.at(b));
+    QVERIFY(r->purgePatient(b).isOk());
+    QCOMPARE(r->chartMarks().count(b), std::size_t{0});
+    QVERIFY(r->edit(b, [](auto& f, const auto& d) { return writeName(f, d, "Oduya"); }).isOk());
+    QCOMPARE(r->chartMarks().size(), std::size_t{2});
+    QVERIFY(r->chartMarks().at(b) != before.at(b));  // the same number of changes, a new key
+  }
+
   // A patient whose break-glass copy is on the tablet moves into the
   // tablet's clinic: the copy becomes the chart (editable, never purged as
   // expired).

@@ -216,7 +216,7 @@ class SyncEngine {
   // What the server was last told (a report is sent only on change).
   std::optional<std::pair<std::uint64_t, std::string>> m_reported;
   struct WantCache {
-    std::uint64_t opCount = 0;
+    std::string mark;  // Replica::chartMarks()
     std::vector<AttachmentWant> wants;
   };
   std::map<std::string, WantCache> m_wantCache;  // by patient; syncing thread only

@@ -33,6 +33,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -179,6 +180,13 @@ class Replica {
   // --- charts ---
   // Patients in scope, sorted.
   std::vector<std::string> patients() const;
+  // Each chart's change mark, read without decrypting anything: it changes
+  // with every change to the chart (its summary's version) and when the
+  // patient is purged and comes back (a new key). Break-glass copies and
+  // patients with no chart yet are left out. For caches of what is derived
+  // from charts; one indexed scan, where reading every summary would open
+  // each one.
+  std::map<std::string, std::string> chartMarks() const;
   Result<PatientSummary> summary(std::string_view patient) const;
   // A chart for a person to read: an audit event "chart.read" (purpose in
   // its detail). kNotFound for a patient not on this tablet.
