@@ -174,6 +174,9 @@ struct Replica::Impl {
   // Per cached chart: how many ops (applied, rejected, held) its stored
   // checkpoint covers (0: none stored).
   std::unordered_map<std::string, std::size_t> checkpointed;
+  // Expired break-glass rows the ledger does not know, already audited (the
+  // purge that skips them runs again and again).
+  std::set<std::string> unknownBreakGlass;
 
   std::int64_t nowMs() const { return static_cast<std::int64_t>(clock->nowMs()); }
 
@@ -1835,7 +1838,7 @@ Result<std::size_t> Replica::purgeExpiredBreakGlass() {
     for (const auto& [patient, expiresAt, sealed] : rows) {
       if (d.ledgerMatches(ledgerBreakGlass(patient), breakGlassRow(expiresAt, sealed))) {
         expired.push_back(patient);
-      } else {
+      } else if (d.unknownBreakGlass.insert(patient).second) {
         (void)d.audit("replica.tamper_detected", patient,
                       "{\"table\":\"break_glass\",\"row\":" + jsonQuote(patient) + "}");
       }

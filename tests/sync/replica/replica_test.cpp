@@ -407,7 +407,8 @@ class ReplicaTest : public QObject {
     manual.now = static_cast<std::uint64_t>(QDateTime::currentMSecsSinceEpoch());
     ReplicaOptions options;
     options.clock = &manual;
-    auto r = make(newPath(), 3101, options);
+    const std::string path = newPath();
+    auto r = make(path, 3101, options);
     auto other = make(newPath(), 3102);
     QVERIFY(r && other);
     const std::string theirs = Replica::newPatientId();
@@ -421,6 +422,8 @@ class ReplicaTest : public QObject {
     QVERIFY(outbox.isOk());
     for (const auto& op : outbox.value()) copy.ops.push_back(crdt::encodeOp(op));
     QVERIFY(r->storeBreakGlass(copy).isOk());
+    const std::string oldRow = rawScalar(path, "SELECT hex(sealed) FROM break_glass WHERE patient = '" + theirs + "'");
+    QVERIFY(!oldRow.empty());
     QVERIFY(!r->edit(theirs, [](auto& f, const auto& d) { return writeName(f, d, "Haddad-Khoury"); }).isOk());
     PullPage page;
     page.enter = {theirs};
@@ -433,6 +436,22 @@ class ReplicaTest : public QObject {
     QVERIFY(purged.isOk());
     QCOMPARE(purged.value(), std::size_t{0});
     QCOMPARE(r->summary(theirs).value().familyName, std::string("Haddad-Khoury"));
+    // Its old break-glass row put back (now expired) must not purge the
+    // chart, with an edit of this clinic in it: refused, audited once.
+    rawExec(path, "INSERT INTO break_glass (patient, expires_at, sealed) VALUES ('" + theirs + "', " +
+                      std::to_string(copy.expiresAtMs) + ", X'" + oldRow + "')");
+    QVERIFY(r->isBreakGlass(theirs));  // read-only meanwhile: the safe side
+    for (int i = 0; i < 2; ++i) QCOMPARE(r->purgeExpiredBreakGlass().value(), std::size_t{0});
+    QCOMPARE(r->summary(theirs).value().familyName, std::string("Haddad-Khoury"));
+    QVERIFY(r->breakGlassCopies().empty());
+    int audited = 0;
+    const auto events = r->pendingAudit(1000);
+    QVERIFY(events.isOk());
+    for (const auto& e : events.value()) {
+      audited += e.action == "replica.tamper_detected" && e.patient == theirs &&
+                 e.detail.find("\"table\":\"break_glass\"") != std::string::npos;
+    }
+    QCOMPARE(audited, 2);  // the purge once, the list once
   }
 
   // A chart of another clinic fetched by break-glass: stored, read-only,
