@@ -282,13 +282,15 @@ struct Replica::Impl {
     return saveLedger(l);
   }
   // Whether a row holds what the ledger says (there is always a ledger once
-  // unlocked).
-  bool ledgerMatches(const std::string& entry, std::string_view row) {
-    auto ledger = loadLedger();
+  // unlocked); a ledger that does not load matches nothing. With the ledger
+  // already loaded, for a list of rows.
+  static bool ledgerMatches(const Result<std::optional<Ledger>>& ledger, const std::string& entry,
+                            std::string_view row) {
     if (!ledger.isOk() || !ledger.value()) return false;
     auto it = ledger.value()->find(entry);
     return it != ledger.value()->end() && it->second == sha256Hex(row);
   }
+  bool ledgerMatches(const std::string& entry, std::string_view row) { return ledgerMatches(loadLedger(), entry, row); }
   // At unlock: a replica of format 1 gets its ledger, from its rows as they
   // are; so does one whose ledger is gone or does not open (audited: the
   // rows may have been put back meanwhile).
@@ -729,16 +731,16 @@ struct Replica::Impl {
     const std::set<std::string> charted = chartedBy(doc);
     w.u64(charted.size());
     for (const auto& u : charted) w.str(u);
-    // The version of the checkpoint written with it (a trailing field too).
-    auto checkpoint = checkpointVersion(patient);
-    if (!checkpoint.isOk()) return checkpoint.status();
-    w.i64(checkpoint.value());
-
-    auto ver = db->prepare("SELECT summary_version FROM patients WHERE id = ?1");
+    // The summary's own version and that of the checkpoint written with it
+    // (recorded as a trailing field too), in one read.
+    auto ver = db->prepare(
+        "SELECT p.summary_version, COALESCE(c.version, 0) FROM patients p "
+        "LEFT JOIN checkpoints c ON c.patient = p.id WHERE p.id = ?1");
     if (!ver.isOk()) return ver.status();
     ver.value()->bind(1, patient);
     auto row = ver.value()->step();
     if (!row.isOk()) return row.status();
+    w.i64(row.value() ? ver.value()->int64(1) : 0);
     const std::int64_t version = (row.value() ? ver.value()->int64(0) : 0) + 1;
     auto up = db->prepare("UPDATE patients SET summary = ?2, summary_version = ?3 WHERE id = ?1");
     if (!up.isOk()) return up.status();
@@ -1790,10 +1792,11 @@ std::vector<BreakGlassInfo> Replica::breakGlassCopies() const {
       rows.emplace_back(st.value()->text(0), st.value()->int64(1), st.value()->text(2));
     }
   }
+  const auto ledger = d.loadLedger();
   for (const auto& [patient, expiresAt, sealed] : rows) {
     auto key = d.patientKey(patient, false);
     if (!key.isOk()) continue;
-    auto opened = d.ledgerMatches(ledgerBreakGlass(patient), breakGlassRow(expiresAt, sealed))
+    auto opened = Impl::ledgerMatches(ledger, ledgerBreakGlass(patient), breakGlassRow(expiresAt, sealed))
                       ? d.openRow(*key.value(), sealed, adBreakGlass(patient))
                       : Result<std::string>(Status::corruption("not the row this tablet last wrote"));
     if (!opened.isOk()) {
@@ -1835,8 +1838,9 @@ Result<std::size_t> Replica::purgeExpiredBreakGlass() {
     // A row the ledger does not know (one put back after its patient joined
     // the clinic, say) purges nothing. Checked once unlocked.
     if (d.dataKey.empty()) return std::size_t{0};
+    const auto ledger = d.loadLedger();
     for (const auto& [patient, expiresAt, sealed] : rows) {
-      if (d.ledgerMatches(ledgerBreakGlass(patient), breakGlassRow(expiresAt, sealed))) {
+      if (Impl::ledgerMatches(ledger, ledgerBreakGlass(patient), breakGlassRow(expiresAt, sealed))) {
         expired.push_back(patient);
       } else if (d.unknownBreakGlass.insert(patient).second) {
         (void)d.audit("replica.tamper_detected", patient,
